@@ -1,0 +1,84 @@
+import { Hono } from 'hono'
+import { ERROR_CODES, SluiceError, toErrorDocument } from '../core/errors.js'
+import { newId } from '../core/ids.js'
+import { SLUICE_VERSION } from '../core/version.js'
+import type { LocalRegistry } from '../registry/local.js'
+import { openApiDocument } from './openapi.js'
+import { artifactRoutes } from './routes/artifacts.js'
+import { datasetRoutes } from './routes/datasets.js'
+import { modelRoutes } from './routes/models.js'
+
+/** Something later capabilities mount into the one server process (serving, monitoring, the UI). */
+export interface ServerModule {
+  /** Path prefix, e.g. `/v2` for the inference protocol. */
+  prefix: string
+  routes: Hono
+}
+
+export interface AppOptions {
+  registry: LocalRegistry
+  /** Where request bodies that must be spooled to disk go (inside the home). */
+  tmpDir: string
+  modules?: ServerModule[]
+  /** Structured request log; defaults to one JSON line per request on stderr. */
+  log?: (entry: Record<string, unknown>) => void
+}
+
+const defaultLog = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(entry)}\n`)
+
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono()
+  const log = options.log ?? defaultLog
+
+  // Every request passes here: request id, structured log line, and (in a later issue) authentication.
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id') ?? newId('req_')
+    const started = performance.now()
+    c.header('x-request-id', requestId)
+    await next()
+    log({
+      time: new Date().toISOString(),
+      level: c.res.status >= 500 ? 'error' : 'info',
+      msg: 'request',
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    })
+  })
+
+  app.onError((err, c) => {
+    const doc = toErrorDocument(err)
+    const status = err instanceof SluiceError ? err.httpStatus : ERROR_CODES.INTERNAL
+    if (!(err instanceof SluiceError))
+      log({
+        time: new Date().toISOString(),
+        level: 'error',
+        msg: 'unhandled',
+        error: String(err.stack ?? err),
+      })
+    return c.json(doc, status as 400)
+  })
+
+  app.notFound((c) =>
+    c.json(
+      toErrorDocument(
+        new SluiceError(
+          'NOT_FOUND',
+          `no route for ${c.req.method} ${c.req.path}; the API is described at /openapi.json`,
+        ),
+      ),
+      404,
+    ),
+  )
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: SLUICE_VERSION }))
+  app.get('/openapi.json', (c) => c.json(openApiDocument()))
+
+  app.route('/api/v1', modelRoutes(options.registry))
+  app.route('/api/v1', datasetRoutes(options.registry, options.tmpDir))
+  app.route('/api/v1', artifactRoutes(options.registry))
+  for (const m of options.modules ?? []) app.route(m.prefix, m.routes)
+  return app
+}

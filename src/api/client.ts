@@ -1,0 +1,208 @@
+import { createReadStream } from 'node:fs'
+import { lstat } from 'node:fs/promises'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { getToPath, putPath } from '../artifacts/transfer.js'
+import type { GcReport, VerifyReport } from '../artifacts/types.js'
+import { verifying } from '../artifacts/verifying.js'
+import { ERROR_CODES, type ErrorCode, SluiceError } from '../core/errors.js'
+import type {
+  ArtifactRef,
+  DatasetFormat,
+  DatasetVersionDoc,
+  ModelStatus,
+  ModelVersionDoc,
+} from '../core/types.js'
+import { parseDatasetRef, parseModelRef } from '../registry/refs.js'
+import type {
+  AliasDoc,
+  DatasetAddDoc,
+  DatasetListDoc,
+  DatasetVersionListDoc,
+  ModelVersionListDoc,
+  RegisterInput,
+  Registry,
+  SearchQuery,
+} from '../registry/types.js'
+
+/** The Registry interface over HTTP, for `--server URL`: the same calls, made on a running server. */
+export class HttpRegistry implements Registry {
+  private readonly base: string
+
+  constructor(serverUrl: string) {
+    this.base = serverUrl.replace(/\/+$/, '')
+  }
+
+  private async request(
+    method: string,
+    route: string,
+    init: { json?: unknown; body?: Readable; query?: URLSearchParams } = {},
+  ) {
+    const url = `${this.base}${route}${init.query?.size ? `?${init.query}` : ''}`
+    let res: Response
+    try {
+      res = await fetch(url, {
+        method,
+        ...(init.json !== undefined && {
+          body: JSON.stringify(init.json),
+          headers: { 'content-type': 'application/json' },
+        }),
+        ...(init.body && {
+          body: Readable.toWeb(init.body) as ReadableStream,
+          headers: { 'content-type': 'application/octet-stream' },
+          duplex: 'half',
+        }),
+      } as RequestInit)
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause
+      throw new SluiceError(
+        'SERVER_UNREACHABLE',
+        `cannot reach the sluice server at ${this.base} (${cause?.code ?? cause?.message ?? (e as Error).message}); start it with \`sluice server\` or check --server / SLUICE_SERVER`,
+      )
+    }
+    if (!res.ok) {
+      const doc = (await res.json().catch(() => null)) as {
+        error?: { code?: string; message?: string }
+      } | null
+      const code = (
+        doc?.error?.code && doc.error.code in ERROR_CODES ? doc.error.code : 'INTERNAL'
+      ) as ErrorCode
+      throw new SluiceError(code, doc?.error?.message ?? `${method} ${route} failed with HTTP ${res.status}`)
+    }
+    return res
+  }
+
+  private async json<T>(
+    method: string,
+    route: string,
+    init: Parameters<HttpRegistry['request']>[2] = {},
+  ): Promise<T> {
+    return (await (await this.request(method, route, init)).json()) as T
+  }
+
+  storeArtifact(source: string): Promise<ArtifactRef> {
+    const ref = (a: ArtifactRef): ArtifactRef => ({ digest: a.digest, size: a.size, kind: a.kind })
+    return putPath(
+      {
+        putBlob: async (body) => ref(await this.json('POST', '/api/v1/artifacts', { body })),
+        putFolder: async (files) =>
+          ref(await this.json('POST', '/api/v1/artifacts/folders', { json: { files } })),
+      },
+      source,
+    )
+  }
+
+  /** Downloads into a temp name beside `dest`, checking every blob's digest here, then renames into place. */
+  fetchArtifact(artifact: Pick<ArtifactRef, 'digest' | 'kind'>, dest: string): Promise<void> {
+    return getToPath(
+      {
+        open: async (digest) => {
+          const res = await this.request('GET', `/api/v1/artifacts/${digest}`)
+          return Readable.fromWeb(res.body as never).pipe(verifying(digest))
+        },
+      },
+      artifact,
+      dest,
+    )
+  }
+
+  registerModelVersion(input: RegisterInput): Promise<ModelVersionDoc> {
+    const { name, artifact, ...rest } = input
+    const body = { ...rest, artifact: { digest: artifact.digest, kind: artifact.kind } }
+    return this.json('POST', `/api/v1/models/${encodeURIComponent(name)}/versions`, { json: body })
+  }
+
+  getModelVersion(ref: string): Promise<ModelVersionDoc> {
+    return this.json('GET', versionPath(ref))
+  }
+
+  searchModelVersions(q: SearchQuery): Promise<ModelVersionListDoc> {
+    const query = new URLSearchParams()
+    for (const k of ['name', 'prefix', 'alias', 'where', 'page_token'] as const)
+      if (q[k] !== undefined) query.set(k, q[k])
+    if (q.limit !== undefined) query.set('limit', String(q.limit))
+    for (const [k, v] of Object.entries(q.tags ?? {})) query.append('tag', `${k}=${v}`)
+    for (const s of q.statuses ?? []) query.append('status', s)
+    return this.json('GET', '/api/v1/model-versions', { query })
+  }
+
+  setAlias(name: string, alias: string, version: number): Promise<AliasDoc> {
+    return this.json(
+      'PUT',
+      `/api/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
+      { json: { version } },
+    )
+  }
+
+  deleteAlias(name: string, alias: string): Promise<AliasDoc> {
+    return this.json(
+      'DELETE',
+      `/api/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
+    )
+  }
+
+  tagModelVersion(ref: string, set: Record<string, string>, remove: string[]): Promise<ModelVersionDoc> {
+    return this.json('PATCH', `${versionPath(ref)}/tags`, { json: { set, remove } })
+  }
+
+  setModelStatus(ref: string, status: ModelStatus, reason: string | null): Promise<ModelVersionDoc> {
+    return this.json('PUT', `${versionPath(ref)}/status`, { json: { status, reason } })
+  }
+
+  async modelCard(ref: string): Promise<string> {
+    return (await this.request('GET', `${versionPath(ref)}/card`)).text()
+  }
+
+  async addDataset(
+    name: string,
+    file: string,
+    options: { format?: DatasetFormat; source?: string } = {},
+  ): Promise<DatasetAddDoc> {
+    const s = await lstat(file).catch(() => null)
+    if (!s?.isFile())
+      throw new SluiceError('UNREADABLE_FILE', `${file} does not exist or is not a file; check the path`)
+    const query = new URLSearchParams({ source: options.source ?? path.basename(file) })
+    if (options.format) query.set('format', options.format)
+    return this.json('POST', `/api/v1/datasets/${encodeURIComponent(name)}/versions`, {
+      body: createReadStream(file),
+      query,
+    })
+  }
+
+  getDatasetVersion(ref: string): Promise<DatasetVersionDoc> {
+    const { name, version } = parseDatasetRef(ref)
+    return this.json('GET', `/api/v1/datasets/${name}/versions/${version}`)
+  }
+
+  listDatasets(): Promise<DatasetListDoc> {
+    return this.json('GET', '/api/v1/datasets')
+  }
+
+  listDatasetVersions(name: string): Promise<DatasetVersionListDoc> {
+    return this.json('GET', `/api/v1/datasets/${encodeURIComponent(name)}/versions`)
+  }
+
+  gcArtifacts(options: { apply: boolean; graceMs: number }): Promise<GcReport> {
+    return this.json('POST', '/api/v1/artifacts/gc', {
+      json: { apply: options.apply, grace_seconds: options.graceMs / 1000 },
+    })
+  }
+
+  verifyArtifacts(): Promise<VerifyReport> {
+    return this.json('POST', '/api/v1/artifacts/verify')
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Validates the reference locally (so a bad one never becomes a URL), then builds its path. */
+function versionPath(ref: string): string {
+  const { name, selector } = parseModelRef(ref)
+  const sel =
+    selector.kind === 'number'
+      ? String(selector.version)
+      : selector.kind === 'latest'
+        ? 'latest'
+        : selector.alias
+  return `/api/v1/models/${name}/versions/${sel}`
+}

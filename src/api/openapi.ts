@@ -1,0 +1,220 @@
+import { z } from 'zod'
+import { SLUICE_VERSION } from '../core/version.js'
+import { aliasBody, folderBody, gcBody, registerBody, statusBody, tagsBody } from './schemas.js'
+
+type Json = Record<string, unknown>
+
+const json = (schema: Json) => ({ content: { 'application/json': { schema } } })
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const body = (s: z.ZodType) => ({ required: true, ...json(z.toJSONSchema(s, { io: 'input' }) as Json) })
+const ok = (description: string, schema: Json) => ({ description, ...json(schema) })
+const errors = { '4XX': ok('Error', ref('Error')), '5XX': ok('Error', ref('Error')) }
+const path = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+})
+const query = (name: string, description: string, schema: Json = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  description,
+  schema,
+})
+
+const NAME = path('name', 'Model or dataset name')
+const REF = path('ref', 'Version number, `latest`, or an alias')
+
+/** The OpenAPI 3.1 description of the REST API, served at /openapi.json. */
+export function openApiDocument(): Json {
+  const binary = { content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'sluice',
+      version: SLUICE_VERSION,
+      description: 'Model registry, datasets and artifacts of a sluice home.',
+    },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('Up', { type: 'object' }) } } },
+      '/api/v1/model-versions': {
+        get: {
+          summary: 'Search model versions, newest first',
+          parameters: [
+            query('name', 'Exact model name'),
+            query('prefix', 'Model name prefix'),
+            query('alias', 'Versions holding this alias'),
+            query('tag', 'KEY=VALUE; repeat for several', { type: 'array', items: { type: 'string' } }),
+            query('status', 'candidate, production, archived or rejected; comma-separated or repeated'),
+            query('where', 'Metric conditions, e.g. `accuracy>0.8 and log_loss<0.5`'),
+            query('limit', 'Page size (default 100, at most 1000)', { type: 'integer' }),
+            query('page_token', '`next_page_token` of the previous page'),
+          ],
+          responses: { 200: ok('A page of versions', ref('ModelVersionList')), ...errors },
+        },
+      },
+      '/api/v1/models/{name}/versions': {
+        post: {
+          summary: 'Register a new version (upload the artifact first)',
+          parameters: [NAME],
+          requestBody: body(registerBody),
+          responses: { 201: ok('The new version', ref('ModelVersion')), ...errors },
+        },
+      },
+      '/api/v1/models/{name}/versions/{ref}': {
+        get: {
+          summary: 'One version',
+          parameters: [NAME, REF],
+          responses: { 200: ok('Version', ref('ModelVersion')), ...errors },
+        },
+      },
+      '/api/v1/models/{name}/versions/{ref}/card': {
+        get: {
+          summary: 'Model card (Markdown)',
+          parameters: [NAME, REF],
+          responses: {
+            200: { description: 'Markdown', content: { 'text/markdown': { schema: { type: 'string' } } } },
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/models/{name}/versions/{ref}/tags': {
+        patch: {
+          summary: 'Set and remove tags',
+          parameters: [NAME, REF],
+          requestBody: body(tagsBody),
+          responses: { 200: ok('Version', ref('ModelVersion')), ...errors },
+        },
+      },
+      '/api/v1/models/{name}/versions/{ref}/status': {
+        put: {
+          summary: 'Set the status (archived, rejected with a reason, …)',
+          parameters: [NAME, REF],
+          requestBody: body(statusBody),
+          responses: { 200: ok('Version', ref('ModelVersion')), ...errors },
+        },
+      },
+      '/api/v1/models/{name}/aliases/{alias}': {
+        put: {
+          summary: 'Point an alias at a version (atomically)',
+          parameters: [NAME, path('alias', 'Alias')],
+          requestBody: body(aliasBody),
+          responses: { 200: ok('Alias', ref('Alias')), ...errors },
+        },
+        delete: {
+          summary: 'Remove an alias',
+          parameters: [NAME, path('alias', 'Alias')],
+          responses: { 200: ok('Alias', ref('Alias')), ...errors },
+        },
+      },
+      '/api/v1/datasets': {
+        get: { summary: 'List datasets', responses: { 200: ok('Datasets', { type: 'object' }), ...errors } },
+      },
+      '/api/v1/datasets/{name}/versions': {
+        get: {
+          summary: 'Versions of a dataset',
+          parameters: [NAME],
+          responses: { 200: ok('Versions', { type: 'object' }), ...errors },
+        },
+        post: {
+          summary:
+            'Add a data file (the request body) as a version; identical content returns the existing version',
+          parameters: [
+            NAME,
+            query('format', 'csv, jsonl or parquet (default: from source)'),
+            query('source', 'Original file name'),
+          ],
+          requestBody: { required: true, ...binary },
+          responses: {
+            201: ok('Added', ref('DatasetVersion')),
+            200: ok('Already present', ref('DatasetVersion')),
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/datasets/{name}/versions/{version}': {
+        get: {
+          summary: 'One dataset version',
+          parameters: [NAME, path('version', 'Version number or `latest`')],
+          responses: { 200: ok('Version', ref('DatasetVersion')), ...errors },
+        },
+      },
+      '/api/v1/artifacts': {
+        post: {
+          summary: 'Upload a blob (streamed)',
+          requestBody: { required: true, ...binary },
+          responses: { 201: ok('Stored', ref('Artifact')), ...errors },
+        },
+      },
+      '/api/v1/artifacts/folders': {
+        post: {
+          summary: 'Store a folder manifest whose files are already uploaded',
+          requestBody: body(folderBody),
+          responses: { 201: ok('Stored', ref('Artifact')), ...errors },
+        },
+      },
+      '/api/v1/artifacts/{digest}': {
+        get: {
+          summary: 'Download a blob (streamed; a corrupt blob breaks the transfer instead of completing it)',
+          parameters: [path('digest', 'sha256:<64 hex>')],
+          responses: { 200: { description: 'Bytes', ...binary }, ...errors },
+        },
+      },
+      '/api/v1/artifacts/gc': {
+        post: {
+          summary: 'Delete unreferenced blobs (dry run unless apply)',
+          requestBody: body(gcBody),
+          responses: { 200: ok('Report', { type: 'object' }), ...errors },
+        },
+      },
+      '/api/v1/artifacts/verify': {
+        post: {
+          summary: 'Re-hash every blob',
+          responses: { 200: ok('Report', { type: 'object' }), ...errors },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                details: { type: 'object' },
+              },
+            },
+          },
+        },
+        ModelVersion: {
+          type: 'object',
+          description: 'See docs/schemas/model-version.md',
+          properties: { schema: { const: 'sluice.model-version/v1' } },
+        },
+        ModelVersionList: {
+          type: 'object',
+          properties: {
+            items: { type: 'array', items: ref('ModelVersion') },
+            next_page_token: { type: ['string', 'null'] },
+          },
+        },
+        Alias: { type: 'object', properties: { schema: { const: 'sluice.alias/v1' } } },
+        DatasetVersion: { type: 'object', description: 'See docs/schemas/dataset-version.md' },
+        Artifact: {
+          type: 'object',
+          properties: {
+            digest: { type: 'string' },
+            size: { type: 'integer' },
+            kind: { enum: ['file', 'dir'] },
+          },
+        },
+      },
+    },
+  }
+}

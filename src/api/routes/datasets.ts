@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Hono } from 'hono'
+import { SluiceError } from '../../core/errors.js'
+import { DATASET_FORMATS, type DatasetFormat } from '../../core/types.js'
+import type { LocalRegistry } from '../../registry/local.js'
+
+/** Datasets. Uploads stream the file's bytes as the request body. */
+export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
+  const app = new Hono()
+
+  app.get('/datasets', async (c) => c.json(await registry.listDatasets()))
+
+  app.get('/datasets/:name/versions', async (c) =>
+    c.json(await registry.listDatasetVersions(c.req.param('name'))),
+  )
+
+  app.get('/datasets/:name/versions/:version', async (c) =>
+    c.json(await registry.getDatasetVersion(`${c.req.param('name')}@${c.req.param('version')}`)),
+  )
+
+  app.post('/datasets/:name/versions', async (c) => {
+    const format = c.req.query('format')
+    if (format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(format)) {
+      throw new SluiceError(
+        'INVALID_INPUT',
+        `format must be one of ${DATASET_FORMATS.join(', ')}, got "${format}"`,
+      )
+    }
+    const body = c.req.raw.body
+    if (!body) throw new SluiceError('INVALID_INPUT', 'send the data file as the request body')
+    // The file is parsed before anything is recorded, and Parquet needs random access: spool it.
+    const source = path.basename(c.req.query('source') ?? 'upload')
+    await mkdir(tmpDir, { recursive: true })
+    const spool = path.join(tmpDir, `upload-${randomBytes(8).toString('hex')}${path.extname(source)}`)
+    try {
+      await pipeline(Readable.fromWeb(body as never), createWriteStream(spool, { flags: 'wx' }))
+      const doc = await registry.addDataset(c.req.param('name'), spool, {
+        ...(format && { format: format as DatasetFormat }),
+        source,
+      })
+      return c.json(doc, doc.created ? 201 : 200)
+    } finally {
+      await rm(spool, { force: true })
+    }
+  })
+
+  return app
+}

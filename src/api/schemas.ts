@@ -1,0 +1,84 @@
+import { z } from 'zod'
+import type { Digest } from '../core/hash.js'
+import { MODEL_STATUSES } from '../core/types.js'
+
+/** Request bodies of the REST API; also the source of their JSON Schemas in /openapi.json. */
+const digest = z
+  .string()
+  .regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 lowercase hex digits')
+  .transform((s) => s as Digest)
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
+const tensor = z.strictObject({
+  name: z.string(),
+  datatype: z.enum([
+    'BOOL',
+    'UINT8',
+    'UINT16',
+    'UINT32',
+    'UINT64',
+    'INT8',
+    'INT16',
+    'INT32',
+    'INT64',
+    'FP16',
+    'FP32',
+    'FP64',
+    'BYTES',
+  ]),
+  shape: z.array(z.number().int()),
+})
+
+export const registerBody = z.strictObject({
+  artifact: z.strictObject({ digest, kind: z.enum(['file', 'dir']) }),
+  flavor: z.string(),
+  signature: z
+    .strictObject({ inputs: z.array(tensor), outputs: z.array(tensor) })
+    .nullable()
+    .optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  params: z.record(z.string(), scalar).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  description: z.string().nullable().optional(),
+  datasets: z.array(z.strictObject({ ref: z.string(), role: z.enum(['train', 'eval']) })).optional(),
+  run_id: z.string().nullable().optional(),
+  code: z.strictObject({ commit: z.string(), dirty: z.boolean() }).nullable().optional(),
+  environment: z
+    .strictObject({
+      node: z.string(),
+      os: z.string(),
+      arch: z.string(),
+      sluice: z.string(),
+      lockfiles: z.record(z.string(), z.string()),
+    })
+    .nullable()
+    .optional(),
+  parent_version: z.number().int().positive().nullable().optional(),
+})
+
+export const aliasBody = z.strictObject({ version: z.number().int().positive() })
+
+export const tagsBody = z.strictObject({
+  set: z.record(z.string(), z.string()).default({}),
+  remove: z.array(z.string()).default([]),
+})
+
+export const statusBody = z.strictObject({
+  status: z.enum(MODEL_STATUSES),
+  reason: z.string().nullable().optional(),
+})
+
+export const folderBody = z.strictObject({
+  files: z.array(
+    z.strictObject({
+      path: z.string(),
+      digest,
+      size: z.number().int().nonnegative(),
+      executable: z.boolean().default(false),
+    }),
+  ),
+})
+
+export const gcBody = z.strictObject({
+  apply: z.boolean().default(false),
+  grace_seconds: z.number().nonnegative().default(3600),
+})

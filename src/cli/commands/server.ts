@@ -1,0 +1,40 @@
+import path from 'node:path'
+import type { Command } from 'commander'
+import { createApp } from '../../api/app.js'
+import { listen } from '../../api/server.js'
+import { SluiceError } from '../../core/errors.js'
+import { openLocal, resolveConfig } from '../context.js'
+import type { Runner } from '../run.js'
+
+export function serverCommand(program: Command, run: Runner) {
+  program
+    .command('server')
+    .description('serve the REST API (and, as they arrive, model serving and the dashboard) from one process')
+    .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
+    .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
+    .option('--json', 'print the listening address as JSON')
+    .action(
+      run(async (o: { host?: string; port?: string; json?: boolean }) => {
+        const config = resolveConfig(o)
+        const port = o.port === undefined ? config.server.port : Number(o.port)
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
+        }
+        const registry = await openLocal(config)
+        const app = createApp({ registry, tmpDir: path.join(config.home, 'tmp') })
+        const server = await listen(app, o.host ?? config.server.host, port)
+        const line = o.json
+          ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
+          : `sluice server listening on ${server.url} (home ${config.home})`
+        process.stdout.write(`${line}\n`)
+        const stop = async () => {
+          await server.close()
+          await registry.close()
+          process.exit(0)
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+        await new Promise(() => {}) // serve until a signal arrives
+      }),
+    )
+}

@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { HttpRegistry } from '../api/client.js'
+import { loadConfig, type ResolvedConfig } from '../core/config.js'
+import { LocalRegistry } from '../registry/local.js'
+import type { Registry } from '../registry/types.js'
+
+/** Options every command accepts (see main.ts). */
+export interface GlobalOptions {
+  home?: string
+  config?: string
+  server?: string
+  json?: boolean
+}
+
+export function resolveConfig(opts: GlobalOptions): ResolvedConfig {
+  return loadConfig({ cwd: process.cwd(), home: opts.home, configFile: opts.config })
+}
+
+/** The registry the command talks to: a running server with --server / SLUICE_SERVER, else the home. */
+export async function openRegistry(opts: GlobalOptions): Promise<Registry> {
+  const server = opts.server ?? process.env.SLUICE_SERVER
+  if (server) return new HttpRegistry(server)
+  return openLocal(resolveConfig(opts))
+}
+
+export async function openLocal(config: ResolvedConfig): Promise<LocalRegistry> {
+  mkdirSync(config.home, { recursive: true })
+  mkdirSync(path.dirname(config.store.path), { recursive: true })
+  return LocalRegistry.open(config)
+}
+
+/** Runs `fn` with the registry and always closes it. */
+export async function withRegistry<T>(opts: GlobalOptions, fn: (r: Registry) => Promise<T>): Promise<T> {
+  const registry = await openRegistry(opts)
+  try {
+    return await fn(registry)
+  } finally {
+    await registry.close()
+  }
+}

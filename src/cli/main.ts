@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander'
+import { SLUICE_VERSION } from '../core/version.js'
+import { artifactsCommand } from './commands/artifacts.js'
+import { dataCommand } from './commands/data.js'
+import { initCommand } from './commands/init.js'
+import { modelsCommand } from './commands/models.js'
+import { serverCommand } from './commands/server.js'
+import { runAction } from './run.js'
+
+/** Builds the command tree. Each command parses, calls a module, and prints. */
+export function buildProgram(): Command {
+  const program = new Command('sluice')
+    .description('CI/CD, monitoring and automated retraining for machine-learning models')
+    .version(SLUICE_VERSION)
+    .option('--home <dir>', 'home folder holding all state (default ./.sluice, or SLUICE_HOME)')
+    .option('--config <file>', 'configuration file (default ./sluice.yaml)')
+    .option('--server <url>', 'talk to a running sluice server instead of the home (or SLUICE_SERVER)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  initCommand(program, runAction)
+  modelsCommand(program, runAction)
+  dataCommand(program, runAction)
+  artifactsCommand(program, runAction)
+  serverCommand(program, runAction)
+  // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
+  for (const cmd of program.commands) {
+    cmd.exitOverride()
+    for (const sub of cmd.commands) sub.exitOverride()
+  }
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; unknown commands, unknown options and missing arguments exit 2.
+      return e.exitCode === 0 ? 0 : 2
+    }
+    throw e
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0
+}

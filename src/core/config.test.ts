@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.js'
+import type { SluiceError } from './errors.js'
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'sluice-config-'))
+
+function configError(yaml: string): SluiceError {
+  const dir = tmp()
+  writeFileSync(path.join(dir, 'sluice.yaml'), yaml)
+  try {
+    loadConfig({ cwd: dir, env: {} })
+  } catch (e) {
+    return e as SluiceError
+  }
+  throw new Error('expected the config to be rejected')
+}
+
+describe('loadConfig', () => {
+  it('needs no file: defaults put everything under ./.sluice', () => {
+    const dir = tmp()
+    const c = loadConfig({ cwd: dir, env: {} })
+    expect(c.file).toBeNull()
+    expect(c.home).toBe(path.join(dir, '.sluice'))
+    expect(c.store).toEqual({ backend: 'sqlite', path: path.join(dir, '.sluice', 'sluice.db') })
+    expect(c.artifacts).toEqual({ backend: 'fs', path: path.join(dir, '.sluice', 'artifacts') })
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8321 })
+  })
+
+  it('takes the home from --home, then SLUICE_HOME, then sluice.yaml', () => {
+    const dir = tmp()
+    writeFileSync(path.join(dir, 'sluice.yaml'), 'home: state\n')
+    expect(loadConfig({ cwd: dir, env: {} }).home).toBe(path.join(dir, 'state'))
+    expect(loadConfig({ cwd: dir, env: { SLUICE_HOME: '/tmp/h1' } }).home).toBe('/tmp/h1')
+    expect(loadConfig({ cwd: dir, home: 'flag', env: { SLUICE_HOME: '/tmp/h1' } }).home).toBe(
+      path.join(dir, 'flag'),
+    )
+  })
+
+  it('names an unknown key, the keys it expected and the line', () => {
+    const e = configError('server:\n  port: 9000\nstor:\n  backend: sqlite\n')
+    expect(e.code).toBe('INVALID_CONFIG')
+    expect(e.message).toBe(
+      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server',
+    )
+  })
+
+  it('names a nested unknown key with its path and line', () => {
+    const e = configError('store:\n  backend: sqlite\n  pth: x.db\n')
+    expect(e.message).toContain('sluice.yaml:3: unknown key "store.pth"; expected one of: backend, path')
+  })
+
+  it('names a wrong value, what was expected and what was found', () => {
+    const e = configError('store:\n  backend: mysql\n')
+    expect(e.message).toBe('sluice.yaml:2: store.backend: expected "sqlite", got "mysql"')
+    const p = configError('server:\n  port: "high"\n')
+    expect(p.message).toBe('sluice.yaml:2: server.port: expected number, got "high"')
+    const r = configError('server:\n  port: 70000\n')
+    expect(r.message).toMatch(/^sluice\.yaml:2: server\.port: .*65535.*, got 70000$/)
+  })
+
+  it('reports YAML syntax errors with a line', () => {
+    const e = configError('store:\n  backend: [sqlite\n')
+    expect(e.code).toBe('INVALID_CONFIG')
+    expect(e.message).toMatch(/^sluice\.yaml:\d+: not valid YAML/)
+  })
+
+  it('refuses a --config path that does not exist', () => {
+    expect(() => loadConfig({ cwd: tmp(), configFile: 'nope.yaml', env: {} })).toThrow(/does not exist/)
+  })
+})

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { SluiceError } from './errors.js'
+import { parseYamlWith } from './yaml.js'
+
+/** The project's `sluice.yaml`. Every section is optional; with no file at all the defaults apply. */
+export const configSchema = z.strictObject({
+  /** Folder that holds all state (database, artifacts). Relative to the config file. */
+  home: z.string().min(1).optional(),
+  store: z
+    .strictObject({
+      backend: z.enum(['sqlite']).default('sqlite'),
+      /** SQLite database file; default `<home>/sluice.db`. */
+      path: z.string().min(1).optional(),
+    })
+    .default({ backend: 'sqlite' }),
+  artifacts: z
+    .strictObject({
+      backend: z.enum(['fs']).default('fs'),
+      /** Root folder of the content-addressed store; default `<home>/artifacts`. */
+      path: z.string().min(1).optional(),
+    })
+    .default({ backend: 'fs' }),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8321),
+    })
+    .default({ host: '127.0.0.1', port: 8321 }),
+})
+
+export type ConfigFile = z.output<typeof configSchema>
+
+export interface ResolvedConfig {
+  /** Absolute path of the home folder. */
+  home: string
+  /** The config file that was read, or null when the defaults were used. */
+  file: string | null
+  store: { backend: 'sqlite'; path: string }
+  artifacts: { backend: 'fs'; path: string }
+  server: { host: string; port: number }
+}
+
+export const CONFIG_FILE = 'sluice.yaml'
+export const DEFAULT_HOME = '.sluice'
+
+export interface ConfigSources {
+  cwd: string
+  /** `--home DIR` from the command line: wins over everything. */
+  home?: string | undefined
+  /** `--config FILE`: a config file other than `./sluice.yaml`. */
+  configFile?: string | undefined
+  env?: NodeJS.ProcessEnv
+}
+
+/** Home: `--home` > `SLUICE_HOME` > `home:` in sluice.yaml > `./.sluice`. */
+export function loadConfig(sources: ConfigSources): ResolvedConfig {
+  const env = sources.env ?? process.env
+  const file = sources.configFile
+    ? path.resolve(sources.cwd, sources.configFile)
+    : path.join(sources.cwd, CONFIG_FILE)
+  let parsed: ConfigFile
+  let used: string | null = null
+  if (existsSync(file)) {
+    parsed = parseYamlWith(configSchema, readFileSync(file, 'utf8'), path.relative(sources.cwd, file) || file)
+    used = file
+  } else if (sources.configFile) {
+    throw new SluiceError(
+      'INVALID_CONFIG',
+      `config file ${file} does not exist; check the --config path or drop the flag to use ./sluice.yaml`,
+    )
+  } else {
+    parsed = configSchema.parse({})
+  }
+  const base = used ? path.dirname(used) : sources.cwd
+  const home = sources.home
+    ? path.resolve(sources.cwd, sources.home)
+    : env.SLUICE_HOME
+      ? path.resolve(sources.cwd, env.SLUICE_HOME)
+      : path.resolve(base, parsed.home ?? DEFAULT_HOME)
+  return {
+    home,
+    file: used,
+    store: {
+      backend: parsed.store.backend,
+      path: path.resolve(base, parsed.store.path ?? path.join(home, 'sluice.db')),
+    },
+    artifacts: {
+      backend: parsed.artifacts.backend,
+      path: path.resolve(base, parsed.artifacts.path ?? path.join(home, 'artifacts')),
+    },
+    server: parsed.server,
+  }
+}

@@ -1,0 +1,63 @@
+import { open, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { SluiceError } from '../core/errors.js'
+import { DATASET_FORMATS, type DatasetFormat } from '../core/types.js'
+import type { Frame } from './frame.js'
+
+const EXTENSIONS: Record<string, DatasetFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+}
+
+/** The format of a data file: from its extension, else from its first bytes (Parquet magic, `{`). */
+export async function detectFormat(file: string): Promise<DatasetFormat> {
+  const byExtension = EXTENSIONS[path.extname(file).toLowerCase()]
+  if (byExtension) return byExtension
+  const handle = await open(file, 'r')
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0)
+    const head = buffer.subarray(0, bytesRead)
+    if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet'
+    if (head.toString('utf8').trimStart().startsWith('{')) return 'jsonl'
+    return 'csv'
+  } finally {
+    await handle.close()
+  }
+}
+
+export interface LoadOptions {
+  format?: DatasetFormat | undefined
+}
+
+/** Loads a CSV, TSV, JSONL or Parquet file into a frame. Every failure names the file and the problem. */
+export async function loadFrame(
+  file: string,
+  options: LoadOptions = {},
+): Promise<{ frame: Frame; format: DatasetFormat }> {
+  const s = await stat(file).catch(() => null)
+  if (!s) throw new SluiceError('UNREADABLE_FILE', `${file} does not exist; check the path`)
+  if (!s.isFile()) throw new SluiceError('UNREADABLE_FILE', `${file} is not a file`)
+  if (s.size === 0) throw new SluiceError('UNREADABLE_FILE', `${file} is empty`)
+  if (options.format && !DATASET_FORMATS.includes(options.format)) {
+    throw new SluiceError(
+      'UNSUPPORTED_FORMAT',
+      `unknown format "${options.format}"; use one of ${DATASET_FORMATS.join(', ')}`,
+    )
+  }
+  const format = options.format ?? (await detectFormat(file))
+  // Readers load on demand: the Parquet stack (codecs included) is large and most commands never need it.
+  const frame =
+    format === 'parquet'
+      ? await (await import('./parquet.js')).readParquet(file)
+      : format === 'jsonl'
+        ? await (await import('./jsonl.js')).readJsonl(file)
+        : await (await import('./csv.js')).readCsv(file, {
+            delimiter: path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',',
+          })
+  if (frame.rows === 0) throw new SluiceError('UNREADABLE_FILE', `${file} has no data rows`)
+  return { frame, format }
+}

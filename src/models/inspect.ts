@@ -1,0 +1,31 @@
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { SluiceError } from '../core/errors.js'
+import type { Signature } from '../core/types.js'
+
+/**
+ * Checks that an artifact is a model of the given flavor and reads its signature. A folder
+ * artifact of flavor `onnx` must hold `model.onnx` or exactly one `.onnx` file at its top level.
+ */
+export async function inspectModel(artifactPath: string, flavor: string): Promise<{ signature: Signature }> {
+  if (flavor !== 'onnx')
+    throw new SluiceError('INVALID_INPUT', `unknown flavor "${flavor}"; supported flavors: onnx`)
+  const s = await stat(artifactPath).catch(() => null)
+  if (!s)
+    throw new SluiceError('UNREADABLE_FILE', `${artifactPath} does not exist; give the model file or folder`)
+  let file = artifactPath
+  if (s.isDirectory()) {
+    const names = (await readdir(artifactPath)).filter((n) => n.endsWith('.onnx'))
+    const chosen = names.includes('model.onnx') ? 'model.onnx' : names.length === 1 ? names[0] : undefined
+    if (!chosen) {
+      throw new SluiceError(
+        'INVALID_INPUT',
+        `folder ${artifactPath} must hold model.onnx or exactly one .onnx file (found ${names.length})`,
+      )
+    }
+    file = path.join(artifactPath, chosen)
+  }
+  // Loaded on demand: the ONNX protobuf classes are large and only registration needs them.
+  const { readOnnxSignature } = await import('./onnx-signature.js')
+  return { signature: await readOnnxSignature(file) }
+}

@@ -1,0 +1,136 @@
+import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+/**
+ * Versioned migrations, applied in name order by Kysely's Migrator. Append new ones; never edit a
+ * released one. Only the auto-increment id differs between dialects.
+ */
+export function migrations(dialect: DialectName): MigrationProvider {
+  const id = <T extends string>(table: CreateTableBuilder<T, never>) =>
+    dialect === 'sqlite'
+      ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : table.addColumn('id', 'bigserial', (c) => c.primaryKey())
+
+  const all: Record<string, Migration> = {
+    '0001_registry': {
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('models'))
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('description', 'text')
+          .addColumn('next_version', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute()
+        await id(db.schema.createTable('model_versions'))
+          .addColumn('model_id', 'bigint', (c) => c.notNull().references('models.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('status_reason', 'text')
+          .addColumn('artifact_digest', 'text', (c) => c.notNull())
+          .addColumn('artifact_size', 'bigint', (c) => c.notNull())
+          .addColumn('artifact_kind', 'text', (c) => c.notNull())
+          .addColumn('flavor', 'text', (c) => c.notNull())
+          .addColumn('signature', 'text')
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('run_id', 'text')
+          .addColumn('code_commit', 'text')
+          .addColumn('code_dirty', 'integer')
+          .addColumn('environment', 'text')
+          .addColumn('parent_version', 'integer')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('model_versions_model_version', ['model_id', 'version'])
+          .execute()
+        await db.schema
+          .createIndex('model_versions_status')
+          .on('model_versions')
+          .columns(['status', 'id'])
+          .execute()
+
+        await db.schema
+          .createTable('version_metrics')
+          .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'double precision', (c) => c.notNull())
+          .addPrimaryKeyConstraint('version_metrics_pk', ['version_id', 'key'])
+          .execute()
+        await db.schema
+          .createIndex('version_metrics_key_value')
+          .on('version_metrics')
+          .columns(['key', 'value'])
+          .execute()
+
+        await db.schema
+          .createTable('version_tags')
+          .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('version_tags_pk', ['version_id', 'key'])
+          .execute()
+        await db.schema
+          .createIndex('version_tags_key_value')
+          .on('version_tags')
+          .columns(['key', 'value', 'version_id'])
+          .execute()
+
+        await db.schema
+          .createTable('model_aliases')
+          .addColumn('model_id', 'bigint', (c) => c.notNull().references('models.id'))
+          .addColumn('alias', 'text', (c) => c.notNull())
+          .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('model_aliases_pk', ['model_id', 'alias'])
+          .execute()
+        await db.schema
+          .createIndex('model_aliases_alias')
+          .on('model_aliases')
+          .columns(['alias', 'version_id'])
+          .execute()
+        await db.schema
+          .createIndex('model_aliases_version')
+          .on('model_aliases')
+          .column('version_id')
+          .execute()
+
+        await id(db.schema.createTable('datasets'))
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('next_version', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute()
+        await id(db.schema.createTable('dataset_versions'))
+          .addColumn('dataset_id', 'bigint', (c) => c.notNull().references('datasets.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('format', 'text', (c) => c.notNull())
+          .addColumn('rows', 'bigint', (c) => c.notNull())
+          .addColumn('columns', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('dataset_versions_version', ['dataset_id', 'version'])
+          .addUniqueConstraint('dataset_versions_digest', ['dataset_id', 'digest'])
+          .execute()
+
+        await db.schema
+          .createTable('version_datasets')
+          .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
+          .addColumn('dataset_version_id', 'bigint', (c) => c.notNull().references('dataset_versions.id'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('version_datasets_pk', ['version_id', 'dataset_version_id', 'role'])
+          .execute()
+
+        await db.schema
+          .createTable('blob_refs')
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('blob_refs_pk', ['digest', 'owner'])
+          .execute()
+        await db.schema.createIndex('blob_refs_owner').on('blob_refs').column('owner').execute()
+      },
+    },
+  }
+  return { getMigrations: async () => all }
+}

@@ -1,0 +1,62 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Tables of the metadata store. JSON values are stored as text so the same schema runs on SQLite
+ * and PostgreSQL; timestamps are UTC ISO-8601 strings, which sort correctly as text.
+ */
+export interface Database {
+  models: {
+    id: Generated<number>
+    name: string
+    description: string | null
+    /** The number the next registered version gets; incremented inside the registering transaction. */
+    next_version: number
+    created_at: string
+    updated_at: string
+  }
+  model_versions: {
+    id: Generated<number>
+    model_id: number
+    version: number
+    status: string
+    status_reason: string | null
+    artifact_digest: string
+    artifact_size: number
+    artifact_kind: string
+    flavor: string
+    signature: string | null
+    params: string
+    description: string | null
+    run_id: string | null
+    code_commit: string | null
+    code_dirty: number | null
+    environment: string | null
+    parent_version: number | null
+    created_at: string
+    updated_at: string
+  }
+  version_metrics: { version_id: number; key: string; value: number }
+  version_tags: { version_id: number; key: string; value: string }
+  model_aliases: { model_id: number; alias: string; version_id: number; updated_at: string }
+  version_datasets: { version_id: number; dataset_version_id: number; role: string }
+  datasets: {
+    id: Generated<number>
+    name: string
+    next_version: number
+    created_at: string
+  }
+  dataset_versions: {
+    id: Generated<number>
+    dataset_id: number
+    version: number
+    digest: string
+    size: number
+    format: string
+    rows: number
+    columns: string
+    source: string
+    created_at: string
+  }
+  /** Which stored blobs something points at; artifact garbage collection keeps exactly these. */
+  blob_refs: { digest: string; kind: string; owner: string }
+}
