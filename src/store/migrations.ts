@@ -1,4 +1,4 @@
-import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely'
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely'
 
 export type DialectName = 'sqlite' | 'postgres'
 
@@ -7,6 +7,10 @@ export type DialectName = 'sqlite' | 'postgres'
  * released one. Only the auto-increment id differs between dialects.
  */
 export function migrations(dialect: DialectName): MigrationProvider {
+  // SQLite: tables keyed by a composite primary key are stored in that key's order (WITHOUT ROWID),
+  // so a lookup by key reads the row itself and secondary indexes carry the key columns.
+  const clustered = <T extends string, C extends string>(table: CreateTableBuilder<T, C>) =>
+    dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table
   const id = <T extends string>(table: CreateTableBuilder<T, never>) =>
     dialect === 'sqlite'
       ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -49,8 +53,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .columns(['status', 'id'])
           .execute()
 
-        await db.schema
-          .createTable('version_metrics')
+        await clustered(db.schema.createTable('version_metrics'))
           .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
           .addColumn('key', 'text', (c) => c.notNull())
           .addColumn('value', 'double precision', (c) => c.notNull())
@@ -59,11 +62,10 @@ export function migrations(dialect: DialectName): MigrationProvider {
         await db.schema
           .createIndex('version_metrics_key_value')
           .on('version_metrics')
-          .columns(['key', 'value'])
+          .columns(['key', 'value', 'version_id'])
           .execute()
 
-        await db.schema
-          .createTable('version_tags')
+        await clustered(db.schema.createTable('version_tags'))
           .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
           .addColumn('key', 'text', (c) => c.notNull())
           .addColumn('value', 'text', (c) => c.notNull())
@@ -75,8 +77,7 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .columns(['key', 'value', 'version_id'])
           .execute()
 
-        await db.schema
-          .createTable('model_aliases')
+        await clustered(db.schema.createTable('model_aliases'))
           .addColumn('model_id', 'bigint', (c) => c.notNull().references('models.id'))
           .addColumn('alias', 'text', (c) => c.notNull())
           .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
@@ -113,16 +114,14 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .addUniqueConstraint('dataset_versions_digest', ['dataset_id', 'digest'])
           .execute()
 
-        await db.schema
-          .createTable('version_datasets')
+        await clustered(db.schema.createTable('version_datasets'))
           .addColumn('version_id', 'bigint', (c) => c.notNull().references('model_versions.id'))
           .addColumn('dataset_version_id', 'bigint', (c) => c.notNull().references('dataset_versions.id'))
           .addColumn('role', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('version_datasets_pk', ['version_id', 'dataset_version_id', 'role'])
           .execute()
 
-        await db.schema
-          .createTable('blob_refs')
+        await clustered(db.schema.createTable('blob_refs'))
           .addColumn('digest', 'text', (c) => c.notNull())
           .addColumn('kind', 'text', (c) => c.notNull())
           .addColumn('owner', 'text', (c) => c.notNull())

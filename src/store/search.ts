@@ -4,9 +4,9 @@ import type { VersionFilter } from './types.js'
 
 type Db = Kysely<Database> | Transaction<Database>
 
-/** The ids of matching versions, joined with their model so conditions can read its name. */
+/** The ids of matching versions. */
 function idQuery(db: Db) {
-  return db.selectFrom('model_versions as mv').innerJoin('models as m', 'm.id', 'mv.model_id').select('mv.id')
+  return db.selectFrom('model_versions as mv').select('mv.id')
 }
 
 type VersionQuery = ReturnType<typeof idQuery>
@@ -26,12 +26,20 @@ interface Condition {
   apply(q: VersionQuery, drive: boolean): VersionQuery
 }
 
+/** Rows of the newest-first walk tried before anything else: most searches fill a page within them. */
+export const SAMPLE_ROWS = 2048
+/** Reading a version through a driving condition costs about this many newest-first scan steps. */
+const DRIVE_COST = 3
+
 /**
  * Ids of the versions matching the filter, newest first, at most `limit`, below `before` (paging).
- * Chooses, from capped counts, whether one selective condition should drive the search or every
- * condition should filter a newest-first scan. Either way the result is the same; only the cost
- * differs (see docs/architecture.md, "Searching a million versions"). Only ids are sorted: the
- * rows of the page are read afterwards.
+ * Each condition can run two ways: *filtering* a newest-first walk (cheap when many versions
+ * match: the page fills quickly) or *driving* the search from the versions it matches through its
+ * index (cheap when few do). The plan: walk the newest SAMPLE_ROWS; if that fills the page, done.
+ * Otherwise the sample's hit rate says how far a full walk would go, capped counts say how many
+ * versions each condition matches, and the cheaper of walking and driving from the most selective
+ * condition runs. Either way the answer is the same; only the cost differs. Only ids are sorted:
+ * the page's rows are read afterwards.
  */
 export async function searchVersionIds(
   db: Db,
@@ -39,26 +47,31 @@ export async function searchVersionIds(
   limit: number,
   before?: number,
 ): Promise<number[]> {
-  let query = idQuery(db)
-  if (before !== undefined) query = query.where('mv.id', '<', before)
-  if (filter.statuses?.length) query = query.where('mv.status', 'in', filter.statuses)
   const conditions = conditionsOf(filter)
-  const finish = async (q: VersionQuery) =>
-    (await q.orderBy('mv.id', 'desc').limit(limit).execute()).map((r) => Number(r.id))
-  if (conditions.length === 0) return finish(query)
+  const query = (drive: number, from?: number) => {
+    let q = idQuery(db)
+    if (before !== undefined) q = q.where('mv.id', '<', before)
+    if (from !== undefined) q = q.where('mv.id', '>=', from)
+    if (filter.statuses?.length) q = q.where('mv.status', 'in', filter.statuses)
+    conditions.forEach((c, i) => {
+      q = c.apply(q, i === drive)
+    })
+    return q.orderBy('mv.id', 'desc').limit(limit)
+  }
+  const ids = async (q: VersionQuery) => (await q.execute()).map((r) => Number(r.id))
+  if (conditions.length === 0) return ids(query(-1))
 
+  const upper = before ?? (await maxVersionId(db)) + 1
+  const sampled = await ids(query(-1, upper - SAMPLE_ROWS))
+  if (sampled.length >= limit || upper <= SAMPLE_ROWS) return sampled
+
+  // Rows a full newest-first walk would read to fill the page, judged by the sample's hit rate.
+  const walkRows = (limit * SAMPLE_ROWS) / Math.max(sampled.length, 0.5)
   const counts = await Promise.all(conditions.map((c) => cappedCount(db, c)))
-  const total = Math.max(1, await maxVersionId(db))
-  // Rows a newest-first scan reads to fill a page, if the conditions are independent.
-  const selectivity = counts.reduce((s, n) => (s * Math.max(n, 1)) / total, 1)
-  const scanRows = Math.min(total, limit / selectivity)
   let best = 0
   for (let i = 1; i < counts.length; i++) if (counts[i]! < counts[best]!) best = i
-  const drive = counts[best]! < PROBE_CAP && counts[best]! < scanRows ? best : -1
-  conditions.forEach((c, i) => {
-    query = c.apply(query, i === drive)
-  })
-  return finish(query)
+  const drive = counts[best]! < PROBE_CAP && counts[best]! * DRIVE_COST < walkRows ? best : -1
+  return ids(query(drive))
 }
 
 function conditionsOf(filter: VersionFilter): Condition[] {
@@ -70,15 +83,14 @@ function conditionsOf(filter: VersionFilter): Condition[] {
       name !== undefined ? [name, `${name}\0`] : [filter.namePrefix!, `${filter.namePrefix}~`]
     const models = (db: Db) =>
       db.selectFrom('models').select('id').where('name', '>=', from).where('name', '<', to)
+    // Matching models are few next to their versions: driving or filtering, their ids are read once.
     out.push({
       ids: (db) =>
         db.selectFrom('model_versions').select('id as version_id').where('model_id', 'in', models(db)),
-      apply: (q, drive) =>
-        drive
-          ? q.where('mv.model_id', 'in', (eb) =>
-              eb.selectFrom('models').select('id').where('name', '>=', from).where('name', '<', to),
-            )
-          : q.where('m.name', '>=', from).where('m.name', '<', to),
+      apply: (q) =>
+        q.where('mv.model_id', 'in', (eb) =>
+          eb.selectFrom('models').select('id').where('name', '>=', from).where('name', '<', to),
+        ),
     })
   }
   if (filter.alias !== undefined) {
