@@ -46,12 +46,6 @@ export function isSluiceError(e: unknown, code?: ErrorCode): e is SluiceError {
   return e instanceof SluiceError && (code === undefined || e.code === code)
 }
 
-export const notFound = (what: string, hint: string) =>
-  new SluiceError('NOT_FOUND', `${what} not found; ${hint}`)
-
-export const invalidInput = (message: string, details?: Record<string, unknown>) =>
-  new SluiceError('INVALID_INPUT', message, details ? { details } : undefined)
-
 /** The wire shape of an error everywhere except the Open Inference Protocol routes. */
 export interface ErrorDocument {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> }

@@ -35,10 +35,6 @@ export interface DatetimeColumn extends ColumnBase {
   values: Float64Array
 }
 
-export function column(frame: Frame, name: string): Column | undefined {
-  return frame.columns.find((c) => c.name === name)
-}
-
 /** A cell as a plain value (null when missing); for display and row-wise output, not hot loops. */
 export function cell(col: Column, row: number): number | string | boolean | null {
   if (col.missing[row]) return null

@@ -29,14 +29,10 @@ const MAX_ATTEMPTS = 12
 
 /** The one implementation of Store, written in portable Kysely queries (no dialect-only SQL). */
 export class KyselyStore implements Store {
-  readonly dialect: DialectName
-
   private constructor(
     private readonly db: Kysely<Database>,
     private readonly hooks: DialectHooks,
-  ) {
-    this.dialect = hooks.name
-  }
+  ) {}
 
   static async open(db: Kysely<Database>, hooks: DialectHooks): Promise<KyselyStore> {
     const store = new KyselyStore(db, hooks)

@@ -17,8 +17,6 @@ import type {
  * Names and references arrive validated; the store enforces uniqueness and atomicity.
  */
 export interface Store {
-  readonly dialect: 'sqlite' | 'postgres'
-
   /** Creates the model if needed and gives the new version the next number, atomically. */
   createModelVersion(input: NewModelVersion): Promise<ModelVersionRecord>
   getModelVersion(name: string, version: number): Promise<ModelVersionRecord | null>
