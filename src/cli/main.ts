@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { SLUICE_VERSION } from '../core/version.js'
 import { artifactsCommand } from './commands/artifacts.js'
 import { dataCommand } from './commands/data.js'
+import { driftCommand } from './commands/drift.js'
 import { initCommand } from './commands/init.js'
 import { modelsCommand } from './commands/models.js'
 import { serverCommand } from './commands/server.js'
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   initCommand(program, runAction)
   modelsCommand(program, runAction)
   dataCommand(program, runAction)
+  driftCommand(program, runAction)
   artifactsCommand(program, runAction)
   serverCommand(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.

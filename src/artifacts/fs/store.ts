@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { fsync } from '../../core/atomic.js'
 import { SluiceError } from '../../core/errors.js'
 import { type Digest, digestOf, parseDigest } from '../../core/hash.js'
 import type { ArtifactStore, BlobInfo, GcOptions, GcReport, VerifyReport } from '../types.js'
@@ -73,7 +74,7 @@ export class FsArtifactStore implements ArtifactStore {
       await chmod(tmp, 0o444)
       await mkdir(path.dirname(final), { recursive: true })
       await rename(tmp, final)
-      await fsyncDir(path.dirname(final))
+      await fsync(path.dirname(final))
     }
     return { digest, size }
   }
@@ -192,14 +193,5 @@ function processAlive(pid: number): boolean {
     return true
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
 import { SluiceError } from '../../core/errors.js'
 import { DATASET_FORMATS, type DatasetFormat, type DatasetVersionDoc } from '../../core/types.js'
+import { loadFrame } from '../../data/load.js'
+import { sliceWindow } from '../../data/select.js'
+import { formatForOutput, writeFrame } from '../../data/write.js'
 import { formatBytes } from '../../registry/card.js'
 import { type GlobalOptions, withRegistry } from '../context.js'
 import { keyValues, makeOutput, table } from '../output.js'
@@ -36,6 +39,45 @@ export function dataCommand(program: Command, run: Runner) {
           doc.created
             ? `added ${doc.name}@${doc.version}: ${doc.rows.toLocaleString('en-US')} rows × ${doc.columns.length} columns (${doc.digest})`
             : `unchanged: identical to ${doc.name}@${doc.version} (${doc.digest})`,
+        )
+      }),
+    )
+
+  data
+    .command('slice')
+    .description(
+      'write the rows of a time window to a new file (format by extension: .parquet, .csv, .tsv, .jsonl)',
+    )
+    .argument('<file>', 'CSV, TSV, JSONL or Parquet file')
+    .requiredOption('--column <name>', 'datetime (or numeric) column to slice on')
+    .option('--from <time>', 'inclusive lower bound, e.g. 2001-03-01 (no zone: UTC)')
+    .option('--to <time>', 'exclusive upper bound, e.g. 2001-04-01 (no zone: UTC)')
+    .requiredOption('--out <file>', 'output file')
+    .option('--json', 'print a data-slice document')
+    .action(
+      run(async (o: GlobalOptions & { column: string; from?: string; to?: string; out: string }, cmd) => {
+        const out = makeOutput(Boolean(o.json))
+        const file = cmd.args[0]!
+        formatForOutput(o.out) // refuse an unknown output extension before reading anything
+        out.progress(`reading ${file}…`)
+        const { frame } = await loadFrame(file)
+        const window = sliceWindow(frame, { column: o.column, from: o.from ?? null, to: o.to ?? null })
+        out.progress(`writing ${window.rows.toLocaleString('en-US')} rows to ${o.out}…`)
+        await writeFrame(window, o.out)
+        const doc = {
+          schema: 'sluice.data-slice/v1',
+          source: file,
+          out: o.out,
+          column: o.column,
+          from: o.from ?? null,
+          to: o.to ?? null,
+          rows: window.rows,
+          source_rows: frame.rows,
+        }
+        out.result(
+          doc,
+          () =>
+            `wrote ${window.rows.toLocaleString('en-US')} of ${frame.rows.toLocaleString('en-US')} rows to ${o.out}`,
         )
       }),
     )
