@@ -6,7 +6,12 @@ import { build } from 'esbuild'
 rmSync('dist/bundle', { recursive: true, force: true })
 
 await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
+  // Worker scripts are entries of their own, named as the modules that start them look them up.
+  entryPoints: {
+    cli: 'src/cli/main.ts',
+    'load-worker': 'src/data/load-worker.ts',
+    'drift-worker': 'src/drift/drift-worker.ts',
+  },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },
   bundle: true,

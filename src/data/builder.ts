@@ -1,5 +1,13 @@
-import type { Column } from './frame.js'
-import { MISSING_TOKENS, parseBoolean, parseDatetime, parseNumber } from './values.js'
+import { type Column, sharedFloat64, sharedInt32, sharedUint8 } from './frame.js'
+import { Interner } from './interner.js'
+import {
+  MISSING_TOKENS,
+  parseBoolean,
+  parseDatetime,
+  parseDatetimeAt,
+  parsed,
+  parseNumberAt,
+} from './values.js'
 
 type Kind = 'empty' | 'int' | 'float' | 'bool' | 'datetime' | 'string'
 
@@ -11,15 +19,57 @@ type Kind = 'empty' | 'int' | 'float' | 'bool' | 'datetime' | 'string'
  */
 export class ColumnBuilder {
   private kind: Kind = 'empty'
-  private values = new Float64Array(1024)
+  private values: Float64Array
   private codes: Int32Array | null = null
   private dictionary: string[] = []
-  private index = new Map<string, number>()
-  private missing = new Uint8Array(1024)
+  /** Every distinct text seen in a string column; `dictionaryCode[k]` is its code, or -1 for a missing-value token. */
+  private readonly interner = new Interner()
+  private dictionaryCode: number[] = []
+  private missing: Uint8Array
   private missingCount = 0
   length = 0
 
-  constructor(readonly name: string) {}
+  /** `capacity`: expected number of rows (a hint; the builder grows past it). */
+  constructor(
+    readonly name: string,
+    capacity = 1024,
+  ) {
+    this.values = sharedFloat64(Math.max(16, capacity))
+    this.missing = sharedUint8(Math.max(16, capacity))
+  }
+
+  /**
+   * Adds the cell text[start, end) — the CSV hot path: numbers are read in place, and only cells
+   * that are not numbers become strings.
+   */
+  addField(text: string, start: number, end: number): void {
+    if (
+      (this.kind === 'int' || this.kind === 'float' || this.kind === 'empty') &&
+      start < end &&
+      parseNumberAt(text, start, end)
+    ) {
+      const n = this.length
+      if (n === this.missing.length) this.grow()
+      this.values[n] = parsed.value
+      this.length = n + 1
+      if (!parsed.integer) this.kind = 'float'
+      else if (this.kind === 'empty') this.kind = 'int'
+      return
+    }
+    if (this.kind === 'datetime' && start < end) {
+      const t = parseDatetimeAt(text, start, end)
+      if (t !== null) {
+        this.pushValue(t)
+        return
+      }
+    }
+    if (this.kind === 'string') {
+      if (start === end) this.addMissing()
+      else this.pushCode(this.codeOf(this.interner.internRange(text, start, end)))
+      return
+    }
+    this.addText(start === end ? '' : text.slice(start, end))
+  }
 
   /** Adds a cell given as text (CSV); missing-value tokens count as missing. */
   addText(text: string): void {
@@ -27,17 +77,14 @@ export class ColumnBuilder {
     else if (this.kind === 'string') this.addString(text)
     else if (this.kind === 'bool') this.addTyped(text, parseBoolean(text), (b) => this.addBoolean(b))
     else if (this.kind === 'datetime') this.addTyped(text, parseDatetime(text), (t) => this.addDatetime(t))
-    else {
-      const n = parseNumber(text)
-      if (n) this.addNumber(n.value, n.integer)
-      else if (this.kind !== 'empty') this.addString(text)
-      else this.addFirstText(text)
-    }
+    else if (parseNumberAt(text, 0, text.length)) this.addNumber(parsed.value, parsed.integer)
+    else if (this.kind !== 'empty') this.addString(text)
+    else this.addFirstText(text)
   }
 
-  private addTyped<T>(text: string, parsed: T | null, add: (v: T) => void): void {
-    if (parsed === null) this.addString(text)
-    else add(parsed)
+  private addTyped<T>(text: string, value: T | null, add: (v: T) => void): void {
+    if (value === null) this.addString(text)
+    else add(value)
   }
 
   /** The first non-missing cell that is not a number: a boolean, a datetime or a string. */
@@ -51,7 +98,7 @@ export class ColumnBuilder {
   }
 
   addMissing(): void {
-    this.grow()
+    if (this.length === this.missing.length) this.grow()
     this.missing[this.length] = 1
     this.missingCount++
     if (this.codes) this.codes[this.length] = -1
@@ -86,33 +133,45 @@ export class ColumnBuilder {
 
   addString(value: string): void {
     if (this.kind !== 'string') this.toStrings()
-    this.grow()
-    let code = this.index.get(value)
+    this.pushCode(this.codeOf(this.interner.intern(value)))
+  }
+
+  /** Dictionary code of an interned text; -1 when the text is a missing-value token. */
+  private codeOf(key: number): number {
+    let code = this.dictionaryCode[key]
     if (code === undefined) {
-      code = this.dictionary.length
-      this.dictionary.push(value)
-      this.index.set(value, code)
+      const value = this.interner.values[key]!
+      code = MISSING_TOKENS.has(value) ? -1 : this.dictionary.push(value) - 1
+      this.dictionaryCode[key] = code
     }
+    return code
+  }
+
+  private pushCode(code: number): void {
+    if (code === -1) {
+      this.addMissing()
+      return
+    }
+    if (this.length === this.missing.length) this.grow()
     this.codes![this.length++] = code
   }
 
   private pushValue(v: number): void {
-    this.grow()
+    if (this.length === this.missing.length) this.grow()
     this.values[this.length++] = v
   }
 
   private grow(): void {
-    if (this.length < this.missing.length) return
     const cap = this.missing.length * 2
-    const missing = new Uint8Array(cap)
+    const missing = sharedUint8(cap)
     missing.set(this.missing)
     this.missing = missing
     if (this.codes) {
-      const codes = new Int32Array(cap)
+      const codes = sharedInt32(cap)
       codes.set(this.codes)
       this.codes = codes
     } else {
-      const values = new Float64Array(cap)
+      const values = sharedFloat64(cap)
       values.set(this.values)
       this.values = values
     }
@@ -122,7 +181,7 @@ export class ColumnBuilder {
   private toStrings(): void {
     const was = this.kind
     this.kind = 'string'
-    const codes = new Int32Array(this.missing.length)
+    const codes = sharedInt32(this.missing.length)
     const values = this.values
     this.codes = codes
     this.values = new Float64Array(0)
@@ -134,19 +193,13 @@ export class ColumnBuilder {
       const v = values[i]!
       const text =
         was === 'bool' ? String(v === 1) : was === 'datetime' ? new Date(v).toISOString() : canonicalNumber(v)
-      let code = this.index.get(text)
-      if (code === undefined) {
-        code = this.dictionary.length
-        this.dictionary.push(text)
-        this.index.set(text, code)
-      }
-      codes[i] = code
+      codes[i] = this.codeOf(this.interner.intern(text))
     }
   }
 
   build(): Column {
     const n = this.length
-    const missing = this.missing.slice(0, n)
+    const missing = trimTo(this.missing, n)
     const base = { name: this.name, missing, missingCount: this.missingCount }
     switch (this.kind) {
       case 'empty':
@@ -156,12 +209,12 @@ export class ColumnBuilder {
           ...base,
           kind: 'number',
           dtype: this.kind === 'int' ? 'int' : 'float',
-          values: this.values.slice(0, n),
+          values: trimTo(this.values, n),
         }
       case 'datetime':
-        return { ...base, kind: 'datetime', dtype: 'datetime', values: this.values.slice(0, n) }
+        return { ...base, kind: 'datetime', dtype: 'datetime', values: trimTo(this.values, n) }
       case 'bool': {
-        const codes = new Int32Array(n)
+        const codes = sharedInt32(n)
         for (let i = 0; i < n; i++) codes[i] = missing[i] ? -1 : this.values[i]!
         return { ...base, kind: 'category', dtype: 'bool', codes, dictionary: ['false', 'true'] }
       }
@@ -170,11 +223,21 @@ export class ColumnBuilder {
           ...base,
           kind: 'category',
           dtype: 'string',
-          codes: this.codes!.slice(0, n),
+          codes: trimTo(this.codes!, n),
           dictionary: this.dictionary,
         }
     }
   }
+}
+
+/** The first n entries: a view when little would be wasted, else a compact shared copy. */
+function trimTo<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
+  if (n >= a.length * 0.9) return a.subarray(0, n) as T
+  const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(
+    new SharedArrayBuffer(n * a.BYTES_PER_ELEMENT),
+  )
+  copy.set(a.subarray(0, n))
+  return copy
 }
 
 function canonicalNumber(v: number): string {

@@ -1,5 +1,6 @@
 /**
- * A columnar table. Numbers live in Float64Array (NaN where missing), categories are
+ * A columnar table. Column arrays live in SharedArrayBuffers, so worker threads (file loading,
+ * per-column drift tests) read and hand back whole columns without copying them. Numbers live in Float64Array (NaN where missing), categories are
  * dictionary-encoded (code -1 where missing), datetimes are epoch milliseconds (UTC). `missing`
  * marks missing cells explicitly (1 = missing), so a NaN read from a file and an empty cell differ.
  */
@@ -49,3 +50,7 @@ export function cell(col: Column, row: number): number | string | boolean | null
     }
   }
 }
+
+export const sharedFloat64 = (n: number) => new Float64Array(new SharedArrayBuffer(n * 8))
+export const sharedInt32 = (n: number) => new Int32Array(new SharedArrayBuffer(n * 4))
+export const sharedUint8 = (n: number) => new Uint8Array(new SharedArrayBuffer(n))

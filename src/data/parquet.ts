@@ -1,7 +1,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type SchemaElement } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { SluiceError } from '../core/errors.js'
-import type { Column, Frame } from './frame.js'
+import { type Column, type Frame, sharedFloat64, sharedInt32, sharedUint8 } from './frame.js'
 
 type Target = 'int' | 'float' | 'bool' | 'datetime' | 'string'
 
@@ -110,9 +110,9 @@ class ParquetColumn {
     rows: number,
   ) {
     const coded = target === 'string' || target === 'bool'
-    this.values = new Float64Array(coded ? 0 : rows)
-    this.codes = new Int32Array(coded ? rows : 0)
-    this.missing = new Uint8Array(rows)
+    this.values = sharedFloat64(coded ? 0 : rows)
+    this.codes = sharedInt32(coded ? rows : 0)
+    this.missing = sharedUint8(rows)
   }
 
   fill(start: number, data: ArrayLike<unknown>): void {
@@ -160,7 +160,10 @@ class ParquetColumn {
       case 'bool': {
         // Codes follow first appearance; re-map so the dictionary is always ['false', 'true'].
         const remap = this.dictionary.map((d) => (d === 'true' ? 1 : 0))
-        const codes = this.codes.map((c) => (c < 0 ? -1 : remap[c]!))
+        const codes = sharedInt32(this.codes.length)
+        this.codes.forEach((c, i) => {
+          codes[i] = c < 0 ? -1 : remap[c]!
+        })
         return { ...base, kind: 'category', dtype: 'bool', codes, dictionary: ['false', 'true'] }
       }
       case 'string':

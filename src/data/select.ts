@@ -1,23 +1,23 @@
 import { SluiceError } from '../core/errors.js'
-import type { Column, Frame } from './frame.js'
+import { type Column, type Frame, sharedFloat64, sharedInt32, sharedUint8 } from './frame.js'
 import { parseDatetime } from './values.js'
 
 /** A frame holding only the given rows (in the given order). Dictionaries are shared, not copied. */
 export function takeRows(frame: Frame, rows: Uint32Array): Frame {
   const n = rows.length
   const columns = frame.columns.map((c): Column => {
-    const missing = new Uint8Array(n)
+    const missing = sharedUint8(n)
     let missingCount = 0
     for (let i = 0; i < n; i++) {
       missing[i] = c.missing[rows[i]!]!
       missingCount += missing[i]!
     }
     if (c.kind === 'category') {
-      const codes = new Int32Array(n)
+      const codes = sharedInt32(n)
       for (let i = 0; i < n; i++) codes[i] = c.codes[rows[i]!]!
       return { ...c, codes, missing, missingCount }
     }
-    const values = new Float64Array(n)
+    const values = sharedFloat64(n)
     for (let i = 0; i < n; i++) values[i] = c.values[rows[i]!]!
     return { ...c, values, missing, missingCount }
   })

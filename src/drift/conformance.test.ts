@@ -48,12 +48,16 @@ const typed = (type: 'num' | 'cat') => (type === 'num' ? { numerical: ['x'] } : 
 
 describe('conformance: drift statistics', () => {
   for (const c of conformance.cases) {
-    it(`${c.id}: ${c.stattest} = ${c.score}`, () => {
-      const report = driftReport(frameFromColumns({ x: c.reference }), frameFromColumns({ x: c.current }), {
-        mapping: typed(c.column_type),
-        stattest: c.stattest,
-        threshold: c.threshold,
-      })
+    it(`${c.id}: ${c.stattest} = ${c.score}`, async () => {
+      const report = await driftReport(
+        frameFromColumns({ x: c.reference }),
+        frameFromColumns({ x: c.current }),
+        {
+          mapping: typed(c.column_type),
+          stattest: c.stattest,
+          threshold: c.threshold,
+        },
+      )
       const col = report.columns.x!
       expect(col.error).toBeUndefined()
       expect(col.stattest).toBe(c.stattest)
@@ -65,10 +69,14 @@ describe('conformance: drift statistics', () => {
 
 describe('conformance: default test selection', () => {
   conformance.default_selection.forEach((c, i) => {
-    it(`case ${i + 1}: ${c.column_type} column → ${c.expected}`, () => {
-      const report = driftReport(frameFromColumns({ x: c.reference }), frameFromColumns({ x: c.current }), {
-        mapping: typed(c.column_type),
-      })
+    it(`case ${i + 1}: ${c.column_type} column → ${c.expected}`, async () => {
+      const report = await driftReport(
+        frameFromColumns({ x: c.reference }),
+        frameFromColumns({ x: c.current }),
+        {
+          mapping: typed(c.column_type),
+        },
+      )
       expect(report.columns.x!.stattest).toBe(c.expected)
     })
   })
@@ -76,8 +84,8 @@ describe('conformance: default test selection', () => {
 
 describe('conformance: whole reports', () => {
   for (const r of conformance.reports) {
-    it(`${r.id}`, () => {
-      const report = driftReport(frameFromColumns(r.reference), frameFromColumns(r.current), {
+    it(`${r.id}`, async () => {
+      const report = await driftReport(frameFromColumns(r.reference), frameFromColumns(r.current), {
         mapping: r.mapping,
         threshold: r.threshold,
         driftShare: r.drift_share,

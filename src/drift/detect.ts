@@ -16,17 +16,20 @@ export interface DetectDriftResult {
  * distances) and says whether any feature drifted.
  *
  * ```ts
- * const r = detectDrift(trainRows, lastWeekRows, { target: 'delayed', task: 'classification' }, 0.05)
+ * const r = await detectDrift(trainRows, lastWeekRows, { target: 'delayed', task: 'classification' }, 0.05)
  * if (r.drift_detected) console.log(r.drifted_features)
  * ```
  */
-export function detectDrift(
+export async function detectDrift(
   reference: DataInput,
   current: DataInput,
   columnMapping: ColumnMapping = {},
   threshold = 0.2,
-): DetectDriftResult {
-  const report = driftReport(toFrame(reference), toFrame(current), { mapping: columnMapping, threshold })
+): Promise<DetectDriftResult> {
+  const report = await driftReport(toFrame(reference), toFrame(current), {
+    mapping: columnMapping,
+    threshold,
+  })
   const drifted = Object.entries(report.columns)
     .filter(([, c]) => c.drift_detected)
     .map(([feature, c]) => ({ feature, drift_score: c.score! }))

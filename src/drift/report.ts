@@ -1,12 +1,11 @@
 import { SluiceError } from '../core/errors.js'
+import { availableThreads, WorkerPool, workerScript } from '../core/workers.js'
 import type { Frame } from '../data/frame.js'
-import { type MappedColumn, mapColumns } from '../data/mapping.js'
+import { mapColumns } from '../data/mapping.js'
+import { type ColumnJob, computeColumnDrift } from './column.js'
 import { adjustPValues } from './correction.js'
-import { distributions } from './distribution.js'
 import { type DataInput, toFrame } from './input.js'
-import { missingShare, type PreparedColumn, prepareColumn } from './prepare.js'
-import { defaultStatTest } from './select.js'
-import { drifted, isPValue, type StatTest, statTest, statTestsFor } from './stattests.js'
+import { drifted, isPValue, statTest, statTestsFor } from './stattests.js'
 import type { ColumnDrift, DriftColumnType, DriftOptions, DriftReport } from './types.js'
 
 export const DEFAULT_DRIFT_SHARE = 0.5
@@ -14,48 +13,40 @@ export const DEFAULT_SEED = 0
 
 const TYPE_OF = { numerical: 'num', categorical: 'cat', text: 'text', datetime: null } as const
 
+/** Below this many cells (rows × columns, both datasets) worker threads cost more than they save. */
+const PARALLEL_CELLS = 2_000_000
+
 /**
  * Compares two datasets column by column (Evidently's data drift, with sluice's deliberate
  * differences documented in docs/drift.md) and returns the `sluice.drift/v1` document. A column
  * that cannot be tested gets an `error` and the rest still runs; only when no column at all can
- * be tested does it throw.
+ * be tested does it throw. Large inputs are tested on worker threads, one column at a time each.
  */
-export function driftReport(
+export async function driftReport(
   referenceData: DataInput,
   currentData: DataInput,
   options: DriftOptions = {},
-): DriftReport {
+): Promise<DriftReport> {
   checkOptions(options)
   const reference = toFrame(referenceData)
   const current = toFrame(currentData)
   const driftShare = options.driftShare ?? DEFAULT_DRIFT_SHARE
   const seed = options.seed ?? DEFAULT_SEED
-  let mapped = mapColumns(reference, options.mapping ?? {})
-  if (options.columns) {
-    const known = new Set(mapped.map((m) => m.name))
-    for (const name of options.columns) {
-      if (!known.has(name))
-        throw new SluiceError(
-          'INVALID_INPUT',
-          `column "${name}" is not a column the report can test; it has ${[...known].join(', ')}`,
-        )
-    }
-    const wanted = new Set(options.columns)
-    mapped = mapped.filter((m) => wanted.has(m.name))
-  }
-  const curByName = new Map(current.columns.map((c) => [c.name, c]))
-  const refByName = new Map(reference.columns.map((c) => [c.name, c]))
-
+  const jobs = columnJobs(reference, current, options, seed)
+  const results = await runJobs(jobs, (reference.rows + current.rows) * jobs.length, options.onProgress)
   const columns: Record<string, ColumnDrift> = {}
-  const tested: { name: string; test: StatTest }[] = []
-  mapped.forEach((m, i) => {
-    columns[m.name] = driftOfColumn(m, refByName.get(m.name)!, curByName.get(m.name), options, seed, tested)
-    options.onProgress?.(i + 1, mapped.length)
+  jobs.forEach((job, i) => {
+    columns[job.mapped.name] = results[i]!
   })
 
   const correction = options.correction ?? 'none'
   if (correction !== 'none') {
-    const withP = tested.filter((t) => isPValue(t.test) && Number.isFinite(columns[t.name]!.score))
+    const withP = jobs
+      .map((job) => ({ name: job.mapped.name, test: statTest(columns[job.mapped.name]!.stattest ?? '') }))
+      .filter(
+        (t) =>
+          t.test && isPValue(t.test) && Number.isFinite(columns[t.name]!.score) && !columns[t.name]!.error,
+      )
     const adjusted = adjustPValues(
       withP.map((t) => columns[t.name]!.score!),
       correction,
@@ -63,7 +54,7 @@ export function driftReport(
     withP.forEach((t, i) => {
       const c = columns[t.name]!
       c.adjusted_score = adjusted[i]!
-      c.drift_detected = drifted(t.test, adjusted[i]!, c.threshold!)
+      c.drift_detected = drifted(t.test!, adjusted[i]!, c.threshold!)
     })
   }
 
@@ -79,6 +70,8 @@ export function driftReport(
   }
   const drifting = counted.filter((c) => c.drift_detected).length
   const share = drifting / counted.length
+  const curNames = new Set(current.columns.map((c) => c.name))
+  const refNames = new Set(reference.columns.map((c) => c.name))
   return {
     schema: 'sluice.drift/v1',
     dataset_drift: share >= driftShare,
@@ -91,62 +84,67 @@ export function driftReport(
     reference_rows: reference.rows,
     current_rows: current.rows,
     missing_columns: {
-      in_current: reference.columns.filter((c) => !curByName.has(c.name)).map((c) => c.name),
-      in_reference: current.columns.filter((c) => !refByName.has(c.name)).map((c) => c.name),
+      in_current: reference.columns.filter((c) => !curNames.has(c.name)).map((c) => c.name),
+      in_reference: current.columns.filter((c) => !refNames.has(c.name)).map((c) => c.name),
     },
     columns,
   }
 }
 
-function driftOfColumn(
-  m: MappedColumn,
-  ref: Frame['columns'][number],
-  cur: Frame['columns'][number] | undefined,
-  options: DriftOptions,
-  seed: number,
-  tested: { name: string; test: StatTest }[],
-): ColumnDrift {
-  const type: DriftColumnType = TYPE_OF[m.type] ?? 'cat'
-  const base = {
-    column_type: type,
-    role: m.role,
-    missing: { reference: missingShare(ref), current: cur ? missingShare(cur) : 1 },
-  }
-  const named = options.perColumn?.[m.name]?.stattest ?? options.perType?.[type]?.stattest ?? options.stattest
-  if (named !== undefined) checkApplicable(named, type, m.name)
-  if (type === 'text')
-    return {
-      ...base,
-      skipped: 'text columns are not tested yet (text drift tests arrive in a later version)',
+/** One job per column to test, with the user's test and threshold resolved (column > type > global). */
+function columnJobs(reference: Frame, current: Frame, options: DriftOptions, seed: number): ColumnJob[] {
+  let mapped = mapColumns(reference, options.mapping ?? {})
+  if (options.columns) {
+    const known = new Set(mapped.map((m) => m.name))
+    for (const name of options.columns) {
+      if (!known.has(name))
+        throw new SluiceError(
+          'INVALID_INPUT',
+          `column "${name}" is not a column the report can test; it has ${[...known].join(', ')}`,
+        )
     }
-  if (!cur) return { ...base, error: 'is not in the current data' }
+    const wanted = new Set(options.columns)
+    mapped = mapped.filter((m) => wanted.has(m.name))
+  }
+  const curByName = new Map(current.columns.map((c) => [c.name, c]))
+  const refByName = new Map(reference.columns.map((c) => [c.name, c]))
+  return mapped.map((m) => {
+    const type: DriftColumnType = TYPE_OF[m.type] ?? 'cat'
+    const stattest =
+      options.perColumn?.[m.name]?.stattest ?? options.perType?.[type]?.stattest ?? options.stattest
+    if (stattest !== undefined) checkApplicable(stattest, type, m.name)
+    return {
+      mapped: m,
+      type,
+      reference: refByName.get(m.name)!,
+      current: curByName.get(m.name),
+      stattest,
+      threshold:
+        options.perColumn?.[m.name]?.threshold ?? options.perType?.[type]?.threshold ?? options.threshold,
+      binning: options.binning,
+      seed,
+    }
+  })
+}
 
-  let col: PreparedColumn
-  try {
-    col = prepareColumn(m, type, ref, cur)
-  } catch (e) {
-    return { ...base, error: (e as Error).message }
+async function runJobs(
+  jobs: ColumnJob[],
+  cells: number,
+  onProgress: DriftOptions['onProgress'],
+): Promise<ColumnDrift[]> {
+  let done = 0
+  const finished = (r: ColumnDrift) => {
+    onProgress?.(++done, jobs.length)
+    return r
   }
-  const test = statTest(named ?? defaultStatTest(col))!
-  const threshold =
-    options.perColumn?.[m.name]?.threshold ??
-    options.perType?.[type]?.threshold ??
-    options.threshold ??
-    test.defaultThreshold
-  const result: ColumnDrift = { ...base, stattest: test.name, stattest_name: test.displayName, threshold }
+  const threads = Math.min(availableThreads(), jobs.length)
+  if (cells < PARALLEL_CELLS || threads < 2) return jobs.map((job) => finished(computeColumnDrift(job)))
+  const pool = new WorkerPool(workerScript(import.meta.url, 'drift-worker'), threads)
   try {
-    const score = test.score(col, { binning: options.binning, seed })
-    result.score = score
-    result.drift_detected = drifted(test, score, threshold)
-    tested.push({ name: m.name, test })
-  } catch (e) {
-    result.error = `${test.name} could not be computed: ${(e as Error).message}`
-    return result
+    return await Promise.all(jobs.map((job) => pool.run<ColumnDrift>(job).then(finished)))
+  } finally {
+    await pool.close()
   }
-  const dist = distributions(col)
-  result.reference_distribution = dist.reference
-  result.current_distribution = dist.current
-  return result
 }
 
 function checkApplicable(name: string, type: DriftColumnType, column: string): void {

@@ -37,27 +37,43 @@ export function sturgesEdges(min: number, max: number, n: number, integer: boole
   return edgesForWidth(min, max, (max - min) / (Math.log2(n) + 1), integer)
 }
 
-/** `np.histogram_bin_edges(x, bins="doane")` (used for the plotted distributions). */
-export function doaneEdges(values: ArrayLike<number>, integer: boolean): Float64Array {
-  const n = values.length
+/**
+ * `np.histogram_bin_edges(x, bins="doane")` (used for the plotted distributions), over the values
+ * of several arrays taken together, without concatenating them.
+ */
+export function doaneEdges(samples: ArrayLike<number>[], integer: boolean): Float64Array {
+  let n = 0
   let min = Infinity
   let max = -Infinity
   let sum = 0
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!
-    if (v < min) min = v
-    if (v > max) max = v
-    sum += v
+  for (const values of samples) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!
+      if (v < min) min = v
+      if (v > max) max = v
+      sum += v
+    }
+    n += values.length
   }
   let width = 0
   if (n > 2) {
     const mean = sum / n
     let m2 = 0
-    for (let i = 0; i < n; i++) m2 += (values[i]! - mean) ** 2
+    for (const values of samples) {
+      for (let i = 0; i < values.length; i++) {
+        const d = values[i]! - mean
+        m2 += d * d
+      }
+    }
     const sigma = Math.sqrt(m2 / n)
     if (sigma > 0) {
       let m3 = 0
-      for (let i = 0; i < n; i++) m3 += ((values[i]! - mean) / sigma) ** 3
+      for (const values of samples) {
+        for (let i = 0; i < values.length; i++) {
+          const z = (values[i]! - mean) / sigma
+          m3 += z * z * z
+        }
+      }
       const g1 = m3 / n
       const sg1 = Math.sqrt((6 * (n - 2)) / ((n + 1) * (n + 3)))
       width = (max - min) / (1 + Math.log2(n) + Math.log2(1 + Math.abs(g1) / sg1))

@@ -1,5 +1,6 @@
 import type { TestResult } from './contingency.js'
 import { kolmogorovSf } from './kolmogorov.js'
+import { roundHalfEven } from './round.js'
 
 /** Samples up to this size get the exact p-value (SciPy's MAX_AUTO_N). */
 export const KS_EXACT_MAX = 10_000
@@ -17,14 +18,14 @@ export function ks2Samp(x: Float64Array, y: Float64Array): TestResult {
   if (Math.max(n1, n2) <= KS_EXACT_MAX) {
     const g = gcd(n1, n2)
     const lcm = (n1 / g) * n2
-    const h = Math.round(d * lcm)
+    const h = roundHalfEven(d * lcm)
     d = h / lcm
     if (h === 0) return { statistic: d, pvalue: 1 }
     const p = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, g, h)
     if (Number.isFinite(p) && p >= 0 && p <= 1) return { statistic: d, pvalue: p }
   }
   const en = (n1 * n2) / (n1 + n2)
-  return { statistic: d, pvalue: Math.min(1, Math.max(0, kolmogorovSf(Math.round(en), d))) }
+  return { statistic: d, pvalue: Math.min(1, Math.max(0, kolmogorovSf(roundHalfEven(en), d))) }
 }
 
 /** max |F_x − F_y| over the pooled values, by one merge. */

@@ -1,4 +1,5 @@
 import { Random } from './random.js'
+import { roundHalfEven } from './round.js'
 
 export const TVD_PERMUTATIONS = 1000
 export const MMD_PERMUTATIONS = 100
@@ -125,12 +126,4 @@ function subsample(x: Float64Array, max: number, rng: Random): Float64Array {
     copy[j] = t
   }
   return copy.subarray(0, max).sort()
-}
-
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x)
-  const d = x - f
-  if (d > 0.5) return f + 1
-  if (d < 0.5) return f
-  return f % 2 === 0 ? f : f + 1
 }

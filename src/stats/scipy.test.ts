@@ -108,7 +108,7 @@ describe('histogram bins match NumPy', () => {
       const x = sorted(b.x)
       const sturges = sturgesEdges(x[0]!, x[x.length - 1]!, x.length, b.integer)
       expect(Array.from(sturges)).toEqual(b.sturges)
-      expect(Array.from(doaneEdges(x, b.integer))).toEqual(b.doane)
+      expect(Array.from(doaneEdges([x], b.integer))).toEqual(b.doane)
       expect(Array.from(histogramCounts(x, sturges))).toEqual(b.counts)
     })
   }

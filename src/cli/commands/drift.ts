@@ -6,7 +6,7 @@ import type { Command } from 'commander'
 import { writeAtomically } from '../../core/atomic.js'
 import { SluiceError } from '../../core/errors.js'
 import type { Frame } from '../../data/frame.js'
-import { loadFrame } from '../../data/load.js'
+import { loadFrames } from '../../data/load.js'
 import { type ColumnMapping, mergeMappings, readMappingFile } from '../../data/mapping.js'
 import { renderDriftHtml } from '../../drift/html.js'
 import { driftReport } from '../../drift/report.js'
@@ -92,7 +92,7 @@ export function driftCommand(program: Command, run: Runner) {
         const options = driftOptions(o, out)
         const [reference, current] = await loadBoth(o, out)
         out.progress(`testing ${reference.columns.length} columns…`)
-        const report = driftReport(reference, current, options)
+        const report = await driftReport(reference, current, options)
         if (o.out)
           await writeAtomically(o.out, (tmp) => writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`))
         if (o.html) {
@@ -198,11 +198,10 @@ async function loadBoth(o: DriftFlags, out: Output): Promise<[Frame, Frame]> {
         return file
       })
     }
-    out.progress(`reading ${o.reference}…`)
-    const reference = (await loadFrame(await resolve(o.reference))).frame
-    out.progress(`reading ${o.current}…`)
-    const current = (await loadFrame(await resolve(o.current))).frame
-    return [reference, current]
+    const files = [await resolve(o.reference), await resolve(o.current)]
+    out.progress(`reading ${o.reference} and ${o.current}…`)
+    const [reference, current] = await loadFrames(files)
+    return [reference!.frame, current!.frame]
   } finally {
     await rm(temp, { recursive: true, force: true })
   }

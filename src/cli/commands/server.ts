@@ -1,7 +1,5 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import { createApp } from '../../api/app.js'
-import { listen } from '../../api/server.js'
 import { SluiceError } from '../../core/errors.js'
 import { openLocal, resolveConfig } from '../context.js'
 import type { Runner } from '../run.js'
@@ -21,6 +19,8 @@ export function serverCommand(program: Command, run: Runner) {
           throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
         }
         const registry = await openLocal(config)
+        const { createApp } = await import('../../api/app.js')
+        const { listen } = await import('../../api/server.js')
         const app = createApp({ registry, tmpDir: path.join(config.home, 'tmp') })
         const server = await listen(app, o.host ?? config.server.host, port)
         const line = o.json
