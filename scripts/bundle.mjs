@@ -11,6 +11,8 @@ await build({
     cli: 'src/cli/main.ts',
     'load-worker': 'src/data/load-worker.ts',
     'drift-worker': 'src/drift/drift-worker.ts',
+    'gbdt-worker': 'src/models/gbdt/gbdt-worker.ts',
+    'predict-worker': 'src/models/predict-worker.ts',
   },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },
@@ -20,7 +22,7 @@ await build({
   format: 'esm',
   splitting: true,
   sourcemap: true,
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', 'onnxruntime-node'],
   // Some dependencies are CommonJS and call require(); give the bundle one.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

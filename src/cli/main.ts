@@ -4,6 +4,7 @@ import { artifactsCommand } from './commands/artifacts.js'
 import { dataCommand } from './commands/data.js'
 import { driftCommand } from './commands/drift.js'
 import { initCommand } from './commands/init.js'
+import { modelWorkCommands } from './commands/model-work.js'
 import { modelsCommand } from './commands/models.js'
 import { serverCommand } from './commands/server.js'
 import { runAction } from './run.js'
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   initCommand(program, runAction)
   modelsCommand(program, runAction)
   dataCommand(program, runAction)
+  modelWorkCommands(program, runAction)
   driftCommand(program, runAction)
   artifactsCommand(program, runAction)
   serverCommand(program, runAction)

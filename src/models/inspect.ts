@@ -25,7 +25,9 @@ export async function inspectModel(artifactPath: string, flavor: string): Promis
     }
     file = path.join(artifactPath, chosen)
   }
-  // Loaded on demand: the ONNX protobuf classes are large and only registration needs them.
-  const { readOnnxSignature } = await import('./onnx-signature.js')
-  return { signature: await readOnnxSignature(file) }
+  // Loading the model in onnxruntime both checks that it runs and gives its signature.
+  const { OnnxModel } = await import('./runtime.js')
+  const model = await OnnxModel.load(file)
+  await model.close()
+  return { signature: model.signature }
 }
