@@ -51,15 +51,14 @@ const sk = JSON.parse(py.stdout) as {
 
 const { frame: trainFrame } = await loadFrame(files.trainParquet)
 const { frame: testFrame } = await loadFrame(files.testParquet)
-const t0 = performance.now()
-const result = train(trainFrame, {
-  algo: 'gbdt',
-  target: 'delayed',
-  features: FEATURES,
-  params: HGB,
-  seed: SEED,
-})
-const trainS = (performance.now() - t0) / 1000
+// Best of two fits on each side: this machine's speed drifts by ±20% from one minute to the next.
+let trainS = Number.POSITIVE_INFINITY
+let result!: ReturnType<typeof train>
+for (let i = 0; i < 2; i++) {
+  const t0 = performance.now()
+  result = train(trainFrame, { algo: 'gbdt', target: 'delayed', features: FEATURES, params: HGB, seed: SEED })
+  trainS = Math.min(trainS, (performance.now() - t0) / 1000)
+}
 
 const model = await OnnxModel.load(result.onnx)
 await model.predictFrame(testFrame, { batchSize: 4096 }) // warm-up (starts the predict workers)

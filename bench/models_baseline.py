@@ -2,7 +2,8 @@
 data (CSV: the system Python has no Parquet reader), with parameters matching sluice's gbdt.
 
 Usage: /usr/bin/python3 models_baseline.py TRAIN.csv TEST.csv PARAMS_JSON
-Prints one JSON line: training seconds, prediction seconds and throughput, ROC AUC on the test set.
+Prints one JSON line: training seconds (best of two fits), prediction seconds and throughput (best of
+three), ROC AUC on the test set.
 """
 import json
 import sys
@@ -25,10 +26,12 @@ for col in ["origin", "destination"]:  # categories as integer codes, unseen one
 X, y = train[features].to_numpy(float), train["delayed"].to_numpy()
 Xt, yt = test[features].to_numpy(float), test["delayed"].to_numpy()
 
-model = HistGradientBoostingClassifier(categorical_features=[3, 4], random_state=params["seed"], **params["hgb"])
-t0 = time.perf_counter()
-model.fit(X, y)
-train_s = time.perf_counter() - t0
+train_s = float("inf")
+for _ in range(2):  # best of two, as the TypeScript side measures
+    model = HistGradientBoostingClassifier(categorical_features=[3, 4], random_state=params["seed"], **params["hgb"])
+    t0 = time.perf_counter()
+    model.fit(X, y)
+    train_s = min(train_s, time.perf_counter() - t0)
 predict_s = float("inf")
 for _ in range(3):  # best of three, as the TypeScript side measures
     t0 = time.perf_counter()

@@ -254,7 +254,10 @@ export class TreeGrower {
     node.split = best
   }
 
-  /** Partitions the node's rows (stable) and computes both children's histograms. */
+  /**
+   * Partitions the node's rows (stable) and computes both children's histograms: the smaller
+   * child's while partitioning, the larger's as the parent's minus the smaller's.
+   */
   private split(node: NodeState): [NodeState, NodeState] {
     const s = node.split!
     const inLeft = this.shared.inLeft
@@ -262,14 +265,15 @@ export class TreeGrower {
     if (s.leftBins) for (const b of s.leftBins) inLeft[b] = 1
     else for (let b = 0; b <= s.bin; b++) inLeft[b] = 1
     inLeft[MISSING_BIN] = s.missingLeft ? 1 : 0
-    const l = this.parallel.partition(s.feature, node.start, node.end)
+    const leftIsSmaller = s.leftCount <= node.end - node.start - s.leftCount
+    const smallerHist = this.spare.pop() ?? new Float64Array(this.F * HIST)
+    const l = this.parallel.partition(s.feature, node.start, node.end, smallerHist, leftIsSmaller ? 1 : 0)
     const left = this.newNode(node.start, l, s.leftG, s.leftH, node.depth + 1)
     const right = this.newNode(l, node.end, node.sumG - s.leftG, node.sumH - s.leftH, node.depth + 1)
     node.children = [left.id, right.id]
-    const smaller = left.end - left.start <= right.end - right.start ? left : right
-    const larger = smaller === left ? right : left
-    smaller.hist = this.buildHistogram(smaller)
-    // The larger child's histogram is the parent's minus the smaller's, computed in place.
+    const smaller = leftIsSmaller ? left : right
+    const larger = leftIsSmaller ? right : left
+    smaller.hist = smallerHist
     const hist = node.hist!
     for (let i = 0; i < hist.length; i++) hist[i]! -= smaller.hist[i]!
     larger.hist = hist

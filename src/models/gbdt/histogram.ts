@@ -52,7 +52,8 @@ export function logLossGradients(
 /**
  * Stable partition of indices[start, end) by the split feature's bin: rows whose bin `inLeft`
  * marks stay at the front of the range, in order; the others go, in order, to scratch[start, …).
- * Returns how many went left.
+ * In the same pass, rows going to the side `histSide` (1 = left, 0 = right) are added to `hist`,
+ * as `accumulate` would. Returns how many went left.
  */
 export function partitionRows(
   indices: Uint32Array,
@@ -63,13 +64,28 @@ export function partitionRows(
   inLeft: Uint8Array,
   start: number,
   end: number,
+  hist: Float64Array,
+  histSide: number,
+  g: Float32Array,
+  h: Float32Array,
 ): number {
   let l = start
   let r = start
   for (let i = start; i < end; i++) {
     const row = indices[i]!
-    if (inLeft[rowBins[row * F + feature]!]) indices[l++] = row
+    const rowAt = row * F
+    const side = inLeft[rowBins[rowAt + feature]!]!
+    if (side) indices[l++] = row
     else scratch[r++] = row
+    if (side !== histSide) continue
+    const gi = g[row]!
+    const hi = h[row]!
+    for (let f = 0; f < F; f++) {
+      const at = f * HIST + rowBins[rowAt + f]! * STRIDE
+      hist[at]! += gi
+      hist[at + 1]! += hi
+      hist[at + 2]!++
+    }
   }
   return l - start
 }

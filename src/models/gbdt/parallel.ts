@@ -36,7 +36,7 @@ export interface SharedTrainingState {
  * so the trees are the same with or without the helper.
  */
 export class RowParallel {
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(24))
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(28))
   private readonly helperHist: Float64Array
   private readonly worker: Worker | null
 
@@ -69,13 +69,15 @@ export class RowParallel {
 
   /**
    * Stable partition of indices[start, end) on `feature` by `s.inLeft`: left rows first, then
-   * right rows, each in their previous order (the same result however the halves are cut).
+   * right rows, each in their previous order (the same result however the halves are cut); and
+   * in the same pass the histogram of one side (`histSide`: 1 = left, 0 = right) into `out`.
    * Returns the end of the left part.
    */
-  partition(feature: number, start: number, end: number): number {
+  partition(feature: number, start: number, end: number, out: Float64Array, histSide: number): number {
     const s = this.s
+    out.fill(0)
     const part = (a: number, b: number) =>
-      partitionRows(s.indices, s.scratch, s.rowBins, s.F, feature, s.inLeft, a, b)
+      partitionRows(s.indices, s.scratch, s.rowBins, s.F, feature, s.inLeft, a, b, out, histSide, s.g, s.h)
     if (end - start < MIN_PARALLEL_ROWS) {
       const l = part(start, end)
       s.indices.set(s.scratch.subarray(start, start + (end - start - l)), start + l)
@@ -83,10 +85,12 @@ export class RowParallel {
     }
     const mid = (start + end) >>> 1
     this.ctrl[4] = feature
+    this.ctrl[6] = histSide
     let lA = 0
     this.helper(OP_PARTITION, mid, end, () => {
       lA = part(start, mid)
     })
+    for (let i = 0; i < out.length; i++) out[i]! += this.helperHist[i]!
     const lB = this.ctrl[5]!
     // [lefts A | rights A→scratch] [lefts B | rights B→scratch]  →  [lefts A, lefts B, rights A, rights B]
     s.indices.copyWithin(start + lA, mid, mid + lB)
@@ -146,15 +150,36 @@ export function serveRowWork(init: SharedTrainingState & { ctrl: Int32Array; his
 }
 
 /** The helper's share of an operation (run here when there is no helper thread). */
+let localHist: Float64Array | undefined
+
 function runOp(
   s: SharedTrainingState & { ctrl: Int32Array; hist: Float64Array },
   op: number,
   start: number,
   end: number,
 ): void {
+  // Histograms add up in a local array: read-modify-write loops run slower on shared memory.
+  const local = (localHist ??= new Float64Array(s.hist.length))
+  local.fill(0)
   if (op === OP_HISTOGRAM) {
-    s.hist.fill(0)
-    accumulate(s.hist, s.F, s.rowBins, s.indices, s.g, s.h, start, end)
+    accumulate(local, s.F, s.rowBins, s.indices, s.g, s.h, start, end)
+    s.hist.set(local)
   } else if (op === OP_GRADIENTS) logLossGradients(s.trainRows, s.raw, s.y, s.g, s.h, start, end)
-  else s.ctrl[5] = partitionRows(s.indices, s.scratch, s.rowBins, s.F, s.ctrl[4]!, s.inLeft, start, end)
+  else {
+    s.ctrl[5] = partitionRows(
+      s.indices,
+      s.scratch,
+      s.rowBins,
+      s.F,
+      s.ctrl[4]!,
+      s.inLeft,
+      start,
+      end,
+      local,
+      s.ctrl[6]!,
+      s.g,
+      s.h,
+    )
+    s.hist.set(local)
+  }
 }
