@@ -159,7 +159,8 @@ function runOp(
   end: number,
 ): void {
   // Histograms add up in a local array: read-modify-write loops run slower on shared memory.
-  const local = (localHist ??= new Float64Array(s.hist.length))
+  localHist ??= new Float64Array(s.hist.length)
+  const local = localHist
   local.fill(0)
   if (op === OP_HISTOGRAM) {
     accumulate(local, s.F, s.rowBins, s.indices, s.g, s.h, start, end)
