@@ -65,8 +65,10 @@ export class OnnxModel {
   ) {}
 
   /**
-   * Loads a model from a file or bytes. `threads` caps onnxruntime's threads inside one call
-   * (default: its own choice, one per core).
+   * Loads a model from a file or bytes. `threads` is onnxruntime's thread count inside one call
+   * (default 1). One thread sums a tree ensemble in one fixed order, so a row gets bit-identical
+   * outputs whichever path predicts it (this thread, a worker, the server); large frames are
+   * parallelised by batches in worker threads instead.
    */
   static async load(
     source: string | Uint8Array,
@@ -87,7 +89,8 @@ export class OnnxModel {
         {
           graphOptimizationLevel: 'all',
           executionMode: 'sequential',
-          ...(options.threads && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+          intraOpNumThreads: options.threads ?? 1,
+          interOpNumThreads: 1,
         },
       )
     } catch (e) {

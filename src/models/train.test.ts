@@ -154,8 +154,9 @@ describe('batch prediction over large frames', () => {
       const here = await model.predictFrame(big, { threads: 1, batchSize: 20_000 })
       const workers = await model.predictFrame(big, { threads: 2, batchSize: 20_000 })
       expect(workers.probabilities!.data.length).toBe(2 * big.rows)
-      expect(workers.probabilities!.data).toEqual(here.probabilities!.data)
-      expect(workers.label!.data).toEqual(here.label!.data)
+      // Byte comparison: deep equality over 280 000 typed-array elements takes minutes.
+      expect(sameBytes(workers.probabilities!.data, here.probabilities!.data), 'probabilities').toBe(true)
+      expect(sameBytes(workers.label!.data, here.label!.data), 'labels').toBe(true)
     } finally {
       await model.close()
     }
@@ -181,3 +182,14 @@ describe('batch prediction over large frames', () => {
     }
   })
 })
+
+/** Exact equality of two output arrays (typed or string), without vitest's slow deep diff. */
+function sameBytes(a: unknown, b: unknown): boolean {
+  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+    const bytes = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    return bytes(a).equals(bytes(b))
+  }
+  const x = a as unknown[]
+  const y = b as unknown[]
+  return x.length === y.length && x.every((v, i) => v === y[i])
+}
