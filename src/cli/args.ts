@@ -1,3 +1,4 @@
+import { DURATION_EXAMPLES, parseDuration } from '../core/duration.js'
 import { SluiceError } from '../core/errors.js'
 
 /** Commander collector for repeatable options. */
@@ -52,8 +53,8 @@ export function positiveInt(s: string, what: string): number {
 
 /** Durations such as `30s`, `15m`, `2h`, `7d` or a plain number of seconds. */
 export function durationMs(s: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim())
-  if (!m) throw new SluiceError('USAGE', `${what} "${s}" is not a duration; write e.g. 30s, 15m, 2h or 7d`)
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms']
-  return Number(m[1]) * unit
+  const ms = parseDuration(s)
+  if (ms === null)
+    throw new SluiceError('USAGE', `${what} "${s}" is not a duration; write e.g. ${DURATION_EXAMPLES}`)
+  return ms
 }
