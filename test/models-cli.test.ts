@@ -152,13 +152,14 @@ describe('sluice train, predict, evaluate', () => {
     })
     expect(doc.predictions).toMatchObject({
       path: 'eval-preds.csv',
+      id_column: null,
       digest: expect.stringMatching(/^sha256:/),
     })
     expect(doc.metrics.roc_auc).toBeGreaterThan(0.8)
     expect(doc.metrics.confusion_matrix).toHaveLength(2)
     expect(Object.keys(doc.slices.city!).sort()).toEqual(['atlantis', 'brest', 'lyon', 'nice', 'paris'])
     expect(readFileSync(path.join(dir, 'eval-preds.csv'), 'utf8').split('\n')[0]).toBe(
-      'row,label,probability_late,probability_on-time',
+      'row,actual,label,probability_late,probability_on-time',
     )
   })
 

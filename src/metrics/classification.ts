@@ -33,8 +33,31 @@ export function classificationMetrics(
   const n = yTrue.length
   const cm = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
   for (let i = 0; i < n; i++) cm[yTrue[i]!]![yPred[i]!]!++
+  const metrics: ClassificationMetrics = { ...labelMetrics(cm), confusion_matrix: cm }
+  if (classes === 2 && positiveProba) {
+    const y = Uint8Array.from({ length: n }, (_, i) => (yTrue[i] === 1 ? 1 : 0))
+    metrics.roc_auc = rocAuc(y, positiveProba)
+    metrics.average_precision = averagePrecision(y, positiveProba)
+    metrics.log_loss = logLoss(y, positiveProba)
+    metrics.brier_score = brierScore(y, positiveProba)
+  }
+  return metrics
+}
+
+export type LabelMetrics = Pick<
+  ClassificationMetrics,
+  'accuracy' | 'precision' | 'recall' | 'f1' | 'f1_macro' | 'f1_micro' | 'f1_weighted'
+>
+
+/** The metrics of predicted labels, from a confusion matrix of counts or of summed row weights. */
+export function labelMetrics(cm: number[][]): LabelMetrics {
+  const classes = cm.length
+  let n = 0
   let correct = 0
-  for (let c = 0; c < classes; c++) correct += cm[c]![c]!
+  for (let c = 0; c < classes; c++) {
+    correct += cm[c]![c]!
+    for (let k = 0; k < classes; k++) n += cm[c]![k]!
+  }
   const perClass = cm.map((_, c) => {
     const tp = cm[c]![c]!
     let predicted = 0
@@ -50,7 +73,7 @@ export function classificationMetrics(
     return { precision, recall, f1, support: actual }
   })
   const positive = perClass[classes === 2 ? 1 : 0]!
-  const metrics: ClassificationMetrics = {
+  return {
     accuracy: n ? correct / n : 0,
     precision: positive.precision,
     recall: positive.recall,
@@ -58,16 +81,7 @@ export function classificationMetrics(
     f1_macro: perClass.reduce((s, c) => s + c.f1, 0) / classes,
     f1_micro: n ? correct / n : 0,
     f1_weighted: n ? perClass.reduce((s, c) => s + c.f1 * c.support, 0) / n : 0,
-    confusion_matrix: cm,
   }
-  if (classes === 2 && positiveProba) {
-    const y = Uint8Array.from({ length: n }, (_, i) => (yTrue[i] === 1 ? 1 : 0))
-    metrics.roc_auc = rocAuc(y, positiveProba)
-    metrics.average_precision = averagePrecision(y, positiveProba)
-    metrics.log_loss = logLoss(y, positiveProba)
-    metrics.brier_score = brierScore(y, positiveProba)
-  }
-  return metrics
 }
 
 /** Rows ordered by decreasing score (ties in input order; they are grouped below anyway). */
