@@ -1,11 +1,13 @@
 // The main job on a fresh machine, until the end-to-end loop exists: create a home, version the
-// real flights data, register two model versions with their lineage, alias the champion, search,
-// print the model card and verify the artifact store. Everything lands in ./demo/.
+// real flights data, train two flight-delay models on January–February (logistic, then gbdt) and
+// register them with their lineage, evaluate both on March, gate the second against the first,
+// alias it as champion, search, print its model card, predict with it and verify the artifact
+// store (all in ./demo/); then run the example pipeline (examples/flights-delay) twice.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { logisticModel } from './onnx-fixtures.mjs'
+import { cell, frameFromColumns, loadFrame, sliceWindow, writeFrame } from '../dist/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const demo = path.join(root, 'demo')
@@ -15,22 +17,14 @@ const flights = path.join(
   'data',
   'flights-3m.parquet',
 )
+const FEATURES = 'hour,weekday,distance,origin,destination'
 
-rmSync(demo, { recursive: true, force: true })
-mkdirSync(demo, { recursive: true })
-writeFileSync(
-  path.join(demo, 'delay-v1.onnx'),
-  logisticModel({ features: ['distance', 'hour'], weights: [0.0004, 0.06], bias: -1.9, name: 'delay-v1' }),
-)
-writeFileSync(
-  path.join(demo, 'delay-v2.onnx'),
-  logisticModel({ features: ['distance', 'hour'], weights: [0.0003, 0.08], bias: -2.2, name: 'delay-v2' }),
-)
+const sluice = (...args) => sluiceIn(demo, ...args)
 
-function sluice(...args) {
+function sluiceIn(cwd, ...args) {
   process.stdout.write(`\n$ sluice ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`)
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'sluice.js'), ...args], {
-    cwd: demo,
+    cwd,
     stdio: 'inherit',
   })
   if (r.status !== 0) {
@@ -39,63 +33,118 @@ function sluice(...args) {
   }
 }
 
+/** The model's columns from the raw flights: hour and weekday of `date` (UTC), delayed = delay > 15 min. */
+function features(frame) {
+  const col = (name) => frame.columns.find((c) => c.name === name)
+  const [date, delay, distance, origin, destination] = [
+    'date',
+    'delay',
+    'distance',
+    'origin',
+    'destination',
+  ].map(col)
+  const rows = Array.from({ length: frame.rows }, (_, r) => r)
+  return frameFromColumns({
+    hour: rows.map((r) => new Date(date.values[r]).getUTCHours()),
+    weekday: rows.map((r) => new Date(date.values[r]).getUTCDay()),
+    distance: rows.map((r) => cell(distance, r)),
+    origin: rows.map((r) => cell(origin, r)),
+    destination: rows.map((r) => cell(destination, r)),
+    delayed: rows.map((r) => (cell(delay, r) > 15 ? 1 : 0)),
+  })
+}
+
+rmSync(demo, { recursive: true, force: true })
+mkdirSync(demo, { recursive: true })
+process.stdout.write('preparing January–February (training) and March (evaluation) from the flights…\n')
+const { frame } = await loadFrame(flights)
+await writeFrame(
+  features(sliceWindow(frame, { column: 'date', from: '2001-01-01', to: '2001-03-01' })),
+  path.join(demo, 'jan-feb.parquet'),
+)
+await writeFrame(
+  features(sliceWindow(frame, { column: 'date', from: '2001-03-01', to: '2001-04-01' })),
+  path.join(demo, 'march.parquet'),
+)
+
 sluice('init')
 sluice('data', 'add', flights, '--name', 'flights')
-sluice('data', 'show', 'flights@1')
+sluice('data', 'add', 'march.parquet', '--name', 'flights-march')
+for (const [algo, file] of [
+  ['logistic', 'delay-logistic.onnx'],
+  ['gbdt', 'delay-gbdt.onnx'],
+]) {
+  sluice(
+    'train',
+    '--algo',
+    algo,
+    '--data',
+    'jan-feb.parquet',
+    '--target',
+    'delayed',
+    '--features',
+    FEATURES,
+    '--seed',
+    '7',
+    '--out',
+    file,
+    '--register',
+    'flight-delay',
+    '--dataset',
+    'flights-jan-feb',
+  )
+}
 sluice(
-  'models',
-  'register',
-  'flight-delay',
-  '--artifact',
-  'delay-v1.onnx',
-  '--flavor',
-  'onnx',
-  '--metric',
-  'roc_auc=0.612',
-  '--metric',
-  'log_loss=0.521',
-  '--param',
-  'C=1.0',
-  '--param',
-  'features=distance,hour',
-  '--tag',
-  'team=ops',
-  '--dataset',
-  'flights@1',
-  '--description',
-  'Logistic baseline: is a flight delayed by more than 15 minutes?',
+  'evaluate',
+  'flight-delay@1',
+  '--data',
+  'march.parquet',
+  '--target',
+  'delayed',
+  '--out',
+  'eval-v1.json',
 )
 sluice(
-  'models',
-  'register',
-  'flight-delay',
-  '--artifact',
-  'delay-v2.onnx',
-  '--flavor',
-  'onnx',
-  '--metric',
-  'roc_auc=0.634',
-  '--metric',
-  'log_loss=0.509',
-  '--param',
-  'C=0.5',
-  '--param',
-  'features=distance,hour',
-  '--tag',
-  'team=ops',
-  '--dataset',
-  'flights@1',
-  '--parent',
-  '1',
-  '--description',
-  'Stronger regularisation, retrained on the same data.',
+  'evaluate',
+  'flight-delay@2',
+  '--data',
+  'march.parquet',
+  '--target',
+  'delayed',
+  '--slice-by',
+  'weekday',
+  '--predictions-out',
+  'march-predictions.parquet',
+  '--out',
+  'eval-v2.json',
 )
-sluice('models', 'alias', 'flight-delay', 'champion', '1')
+// Gate v2 against v1's evaluation on the same rows: absolute floors, the change, budgets.
+writeFileSync(
+  path.join(demo, 'gates.yaml'),
+  `gates:
+  metrics:
+    roc_auc: {threshold: 0.65, min_absolute_change: 0.005, greater_is_better: true}
+    log_loss: {threshold: 0.6, greater_is_better: false}
+  budgets: {model_size_mb: 50, latency_ms_p99: 50}
+`,
+)
+sluice('gate', '--evaluation', 'eval-v2.json', '--baseline', 'eval-v1.json', '--rules', 'gates.yaml')
 sluice('models', 'alias', 'flight-delay', 'champion', '2')
 sluice('models', 'alias', 'flight-delay', 'previous', '1')
-sluice('models', 'list', '--where', 'roc_auc>0.6 and log_loss<0.52')
+sluice('models', 'list', '--where', 'roc_auc>0.65')
 sluice('models', 'card', 'flight-delay@champion')
+sluice('predict', 'flight-delay@champion', '--data', 'march.parquet', '--out', 'predictions.parquet')
 sluice('artifacts', 'verify')
+
+// The same loop as a pipeline (examples/flights-delay): prepare → validate → train → evaluate →
+// gate → register, then again with everything cached, and why nothing would run now.
+const example = path.join(root, 'examples', 'flights-delay')
+for (const leftover of ['.sluice', 'data', 'models', 'reports'])
+  rmSync(path.join(example, leftover), { recursive: true, force: true })
+sluiceIn(example, 'run')
+sluiceIn(example, 'run')
+sluiceIn(example, 'status')
+sluiceIn(example, 'models', 'list')
 process.stdout.write(
-  `\nDone. The home is ${path.join(demo, '.sluice')}; try: cd demo && npx sluice models show flight-delay@champion\n`,
+  `\nDone. The demo's home is ${path.join(demo, '.sluice')}, the pipeline's ${path.join(example, '.sluice')}; try: cd examples/flights-delay && npx sluice runs list\n`,
 )

@@ -21,7 +21,7 @@ export { type ErrorCode, SluiceError } from './core/errors.js'
 export type { Digest } from './core/hash.js'
 export type * from './core/types.js'
 export { type CellValue, frameFromColumns, frameFromRecords } from './data/build.js'
-export type { Column, Frame } from './data/frame.js'
+export { type Column, cell, type Frame } from './data/frame.js'
 export { inferColumnType, inferSchema } from './data/infer.js'
 export { loadFrame, loadFrames } from './data/load.js'
 export { type ColumnMapping, mapColumns, readMappingFile } from './data/mapping.js'
@@ -33,7 +33,35 @@ export type { DataInput } from './drift/input.js'
 export { driftReport } from './drift/report.js'
 export { STAT_TEST_NAMES, statTestsFor } from './drift/stattests.js'
 export type { ColumnDrift, DriftOptions, DriftReport } from './drift/types.js'
+export {
+  type BootstrapOptions,
+  type MetricDraws,
+  pairedBootstrap,
+  percentileInterval,
+} from './gates/bootstrap.js'
+export { DEFAULT_RESAMPLES, DEFAULT_SEED, evaluateGates, type GateOptions } from './gates/evaluate.js'
+export { type PairedPredictions, pairPredictions } from './gates/paired.js'
+export { renderGateJunit, renderGateMarkdown } from './gates/report.js'
+export {
+  type GateRules,
+  gateRulesSchema,
+  type MetricRule,
+  parseGateRules,
+  type SliceRule,
+} from './gates/rules.js'
+export type { Condition, GateResult, GateRuleResult } from './gates/types.js'
+export {
+  type ClassificationMetrics,
+  classificationMetrics,
+} from './metrics/classification.js'
+export { type MetricValue, parseEvaluationDoc } from './metrics/evaluation.js'
+export { type RegressionMetrics, regressionMetrics } from './metrics/regression.js'
+export { weightedClassificationScorer, weightedRegressionScorer } from './metrics/weighted.js'
+export { type EvaluateOptions, type EvaluationDoc, evaluateModel } from './models/evaluate.js'
 export { inspectModel } from './models/inspect.js'
+export { predictFrameToFrame } from './models/predict.js'
+export { OnnxModel, type Output, type PredictOptions } from './models/runtime.js'
+export { type TrainOptions, type TrainResult, train } from './models/train.js'
 export { renderModelCard } from './registry/card.js'
 export { LocalRegistry } from './registry/local.js'
 export { parseDatasetRef, parseModelRef } from './registry/refs.js'
@@ -41,3 +69,17 @@ export type * from './registry/types.js'
 export { parseWhere } from './registry/where.js'
 export { openStore } from './store/open.js'
 export type { Store } from './store/types.js'
+export { type CheckOptions, checkContract } from './validate/checks.js'
+export {
+  CONTRACT_TYPES,
+  type Contract,
+  type ContractType,
+  contractSchema,
+  parseContract,
+  readContract,
+} from './validate/contract.js'
+export { computeDrift, type DriftOutcome } from './validate/drift.js'
+export { describeCheck } from './validate/format.js'
+export type { RegistryAccess } from './validate/reference.js'
+export type { CheckName, CheckResult, DataSource, ValidationDoc } from './validate/types.js'
+export { type ValidateDataOptions, validateData, validateFrame } from './validate/validate.js'

@@ -1,12 +1,17 @@
 import { Command, CommanderError } from 'commander'
 import { SLUICE_VERSION } from '../core/version.js'
 import { artifactsCommand } from './commands/artifacts.js'
+import { ciCommand } from './commands/ci.js'
 import { dataCommand } from './commands/data.js'
 import { driftCommand } from './commands/drift.js'
+import { gateCommand } from './commands/gate.js'
 import { initCommand } from './commands/init.js'
 import { modelWorkCommands } from './commands/model-work.js'
 import { modelsCommand } from './commands/models.js'
+import { pipelineCommands } from './commands/pipeline.js'
+import { registerCommand } from './commands/register.js'
 import { serverCommand } from './commands/server.js'
+import { validateCommand } from './commands/validate.js'
 import { runAction } from './run.js'
 
 /** Builds the command tree. Each command parses, calls a module, and prints. */
@@ -24,8 +29,13 @@ export function buildProgram(): Command {
   dataCommand(program, runAction)
   modelWorkCommands(program, runAction)
   driftCommand(program, runAction)
+  gateCommand(program, runAction)
+  validateCommand(program, runAction)
   artifactsCommand(program, runAction)
   serverCommand(program, runAction)
+  pipelineCommands(program, runAction)
+  registerCommand(program, runAction)
+  ciCommand(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
   for (const cmd of program.commands) {
     cmd.exitOverride()

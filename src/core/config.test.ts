@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     const e = configError('server:\n  port: 9000\nstor:\n  backend: sqlite\n')
     expect(e.code).toBe('INVALID_CONFIG')
     expect(e.message).toBe(
-      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server',
+      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server, stages, gates',
     )
   })
 

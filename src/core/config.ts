@@ -28,6 +28,10 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8321),
     })
     .default({ host: '127.0.0.1', port: 8321 }),
+  /** Pipeline stages; validated by the pipeline module (src/pipeline/spec.ts). */
+  stages: z.unknown().optional(),
+  /** Quality-gate rules; validated by the gates module. */
+  gates: z.unknown().optional(),
 })
 
 export type ConfigFile = z.output<typeof configSchema>

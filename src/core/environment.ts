@@ -12,6 +12,8 @@ export interface EnvironmentFingerprint {
   sluice: string
   /** SHA-256 of each lockfile found in the project folder, by file name. */
   lockfiles: Record<string, string>
+  /** Python's version, recorded by pipeline runs whose stages use Python (null: none installed). */
+  python?: string | null
 }
 
 export interface CodeRevision {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { SluiceError } from './errors.js'
 
 /** A content digest as written everywhere in sluice: `sha256:` followed by 64 lowercase hex digits. */
@@ -28,13 +28,31 @@ export function sha256Bytes(data: Uint8Array | string): Digest {
   return digestOf(createHash('sha256').update(data).digest('hex'))
 }
 
-/** Streams a file through SHA-256 (constant memory). */
+/**
+ * Reads a file through SHA-256 in constant memory. Two buffers alternate, so the next read is in
+ * flight while the previous chunk is hashed (reads run on libuv's pool, hashing on this thread).
+ */
 export async function sha256File(file: string): Promise<{ digest: Digest; size: number }> {
   const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer)
-    size += (chunk as Buffer).length
+  const handle = await open(file, 'r')
+  try {
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
+    let size = 0
+    let i = 0
+    let pending = handle.read(buffers[0]!, 0, CHUNK, null)
+    for (;;) {
+      const { bytesRead } = await pending
+      if (bytesRead === 0) break
+      const current = buffers[i]!
+      i ^= 1
+      pending = handle.read(buffers[i]!, 0, CHUNK, null)
+      hash.update(current.subarray(0, bytesRead))
+      size += bytesRead
+    }
+    return { digest: digestOf(hash.digest('hex')), size }
+  } finally {
+    await handle.close()
   }
-  return { digest: digestOf(hash.digest('hex')), size }
 }
+
+const CHUNK = 4 << 20

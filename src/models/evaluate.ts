@@ -1,32 +1,19 @@
 import { stat } from 'node:fs/promises'
 import { SluiceError } from '../core/errors.js'
-import { type Digest, sha256File } from '../core/hash.js'
-import { frameFromColumns } from '../data/build.js'
+import { sha256File } from '../core/hash.js'
+import { type CellValue, frameFromColumns } from '../data/build.js'
 import { type Column, cell, type Frame } from '../data/frame.js'
 import { loadFrame } from '../data/load.js'
 import { takeRows } from '../data/select.js'
 import { writeFrame } from '../data/write.js'
 import { classificationMetrics } from '../metrics/classification.js'
+import type { EvaluationDoc, MetricValue } from '../metrics/evaluation.js'
 import { regressionMetrics } from '../metrics/regression.js'
 import { Random } from '../stats/random.js'
 import { outputRoles, recordedClasses, valueAt } from './outputs.js'
 import { OnnxModel, type Output } from './runtime.js'
 
-export interface EvaluationDoc {
-  schema: 'sluice.evaluation/v1'
-  model: {
-    name: string
-    version: number | null
-    size_bytes: number
-    latency_ms: { p50: number; p99: number }
-  }
-  dataset: { path: string; fingerprint: Digest; rows: number }
-  target: string
-  task: 'classification' | 'regression'
-  predictions: { path: string; digest: Digest } | null
-  metrics: Record<string, number | number[][]>
-  slices: Record<string, Record<string, Record<string, number | number[][]>>>
-}
+export type { EvaluationDoc } from '../metrics/evaluation.js'
 
 export interface EvaluateOptions {
   modelFile: string
@@ -34,7 +21,7 @@ export interface EvaluateOptions {
   dataFile: string
   target: string
   sliceBy?: string[]
-  /** Writes per-row predictions (with `id` or the row number) here. */
+  /** Writes per-row predictions (with `id` or the row number, and the true value) here. */
   predictionsOut?: string
   idColumn?: string
   /** Rows timed one at a time for the latency figures (default 200). */
@@ -42,7 +29,7 @@ export interface EvaluateOptions {
 }
 
 /** At most this many distinct values in a slicing column. */
-const MAX_SLICES = 100
+const MAX_SLICES = 1000
 
 /**
  * Evaluates a model on a labelled dataset: metrics (overall and per slice), the model's size,
@@ -88,7 +75,11 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvaluationDoc> 
     let predictions: EvaluationDoc['predictions'] = null
     if (o.predictionsOut) {
       await writeFrame(scorer.predictionFrame(idCol, frame.rows), o.predictionsOut)
-      predictions = { path: o.predictionsOut, digest: (await sha256File(o.predictionsOut)).digest }
+      predictions = {
+        path: o.predictionsOut,
+        digest: (await sha256File(o.predictionsOut)).digest,
+        id_column: idCol?.name ?? null,
+      }
     }
     return {
       schema: 'sluice.evaluation/v1',
@@ -110,7 +101,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvaluationDoc> 
 }
 
 interface Scorer {
-  metrics(rows: number[]): Record<string, number | number[][]>
+  metrics(rows: number[]): Record<string, MetricValue>
   predictionFrame(id: Column | undefined, n: number): Frame
 }
 
@@ -160,13 +151,11 @@ function classifierScorer(
         k === 2 ? Float64Array.from(rs, (r) => positive[r]!) : null,
         Math.max(k, classes.length),
       )
-      return m as unknown as Record<string, number | number[][]>
+      return m as unknown as Record<string, MetricValue>
     },
     predictionFrame: (id, n) =>
       frameFromColumns({
-        ...(id
-          ? { [id.name]: Array.from({ length: n }, (_, r) => cell(id, r) as string | number | null) }
-          : { row: Array.from({ length: n }, (_, r) => r) }),
+        ...idAndActual(id, target, n),
         label: Array.from({ length: n }, (_, r) => classes[yPred[r]!] ?? null),
         ...Object.fromEntries(
           classes.map((c, j) => [`probability_${c}`, Array.from({ length: n }, (_, r) => p[r * k + j]!)]),
@@ -192,11 +181,19 @@ function regressorScorer(name: string, outputs: Record<string, Output>, target: 
     }),
     predictionFrame: (id, n) =>
       frameFromColumns({
-        ...(id
-          ? { [id.name]: Array.from({ length: n }, (_, r) => cell(id, r) as string | number | null) }
-          : { row: Array.from({ length: n }, (_, r) => r) }),
+        ...idAndActual(id, target, n),
         prediction: Array.from(pred.subarray(0, n)),
       }),
+  }
+}
+
+/** The leading columns of a predictions file: the row id (or `row`, the row number) and the true value. */
+function idAndActual(id: Column | undefined, target: Column, n: number): Record<string, CellValue[]> {
+  return {
+    ...(id
+      ? { [id.name]: Array.from({ length: n }, (_, r) => cell(id, r)) }
+      : { row: Array.from({ length: n }, (_, r) => r) }),
+    actual: Array.from({ length: n }, (_, r) => cell(target, r)),
   }
 }
 
@@ -204,7 +201,7 @@ function sliceMetrics(
   c: Column,
   rows: number[],
   metrics: Scorer['metrics'],
-): Record<string, Record<string, number | number[][]>> {
+): Record<string, Record<string, MetricValue>> {
   const groups = new Map<string, number[]>()
   for (const r of rows) {
     const key = c.missing[r] ? '(missing)' : String(cell(c, r))

@@ -130,6 +130,47 @@ export function migrations(dialect: DialectName): MigrationProvider {
         await db.schema.createIndex('blob_refs_owner').on('blob_refs').column('owner').execute()
       },
     },
+    '0002_pipeline': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('file_hashes')
+          .addColumn('path', 'text', (c) => c.primaryKey())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('mtime_ns', 'text', (c) => c.notNull())
+          .addColumn('inode', 'text', (c) => c.notNull())
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('stage_cache')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('outs', 'text', (c) => c.notNull())
+          .addColumn('metrics', 'text', (c) => c.notNull())
+          .addColumn('log', 'text')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('record', 'text', (c) => c.notNull())
+          .execute()
+        await clustered(db.schema.createTable('run_stages'))
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('record', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('run_stages_pk', ['run_id', 'name'])
+          .execute()
+        await db.schema
+          .createIndex('run_stages_name')
+          .on('run_stages')
+          .columns(['name', 'status', 'run_id'])
+          .execute()
+      },
+    },
   }
   return { getMigrations: async () => all }
 }

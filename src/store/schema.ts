@@ -59,4 +59,20 @@ export interface Database {
   }
   /** Which stored blobs something points at; artifact garbage collection keeps exactly these. */
   blob_refs: { digest: string; kind: string; owner: string }
+  /** Pipeline: file digests by path, valid while size, mtime and inode are unchanged. */
+  file_hashes: { path: string; size: number; mtime_ns: string; inode: string; digest: string }
+  /** Pipeline: what a stage produced for a cache key (outs and metrics as JSON). */
+  stage_cache: {
+    key: string
+    stage: string
+    outs: string
+    metrics: string
+    log: string | null
+    run_id: string
+    created_at: string
+  }
+  /** Pipeline runs; `record` is the whole RunRecord as JSON, stages included. */
+  runs: { id: string; status: string; started_at: string; record: string }
+  /** One row per stage of a run, so the newest record of a stage is one indexed lookup. */
+  run_stages: { run_id: string; name: string; status: string; record: string }
 }

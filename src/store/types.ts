@@ -1,3 +1,4 @@
+import type { CodeRevision, EnvironmentFingerprint } from '../core/environment.js'
 import type { Digest } from '../core/hash.js'
 import type {
   ArtifactKind,
@@ -42,6 +43,9 @@ export interface Store {
 
   /** Every blob something points at (model artifacts, datasets, later pipeline caches), once each. */
   blobReferences(): Promise<{ digest: string; kind: ArtifactKind }[]>
+
+  /** Pipeline runs, the stage cache and file digests. */
+  readonly pipeline: PipelineStore
 
   close(): Promise<void>
 }
@@ -115,4 +119,81 @@ export interface Page<T> {
   items: T[]
   /** Cursor for the next page, or null on the last page. */
   next: string | null
+}
+
+/** A file's digest, valid while the file keeps the size, modification time and inode it was hashed with. */
+export interface FileHashRecord {
+  path: string
+  size: number
+  /** Nanoseconds since the epoch, as a decimal string (beyond a double's precision). */
+  mtime_ns: string
+  inode: string
+  digest: Digest
+}
+
+/** What a stage produced for one cache key: enough to restore its outs without running it. */
+export interface StageCacheRecord {
+  key: string
+  stage: string
+  outs: Record<string, ArtifactRef>
+  metrics: Record<string, unknown>
+  log: Digest | null
+  run_id: string
+  created_at: string
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted'
+export type StageStatus = 'pending' | 'running' | 'ran' | 'cached' | 'failed' | 'skipped'
+
+export interface StageRecord {
+  name: string
+  /** The shell command, or the sluice command line of a built-in stage. */
+  command: string
+  status: StageStatus
+  started_at: string | null
+  duration_s: number | null
+  /** Cache key: hash of command, deps, params, environment variables and fingerprint. */
+  key: string | null
+  /** Digest of every dep; folders as the digest of their manifest. */
+  deps: Record<string, ArtifactRef>
+  params: Record<string, unknown>
+  env: Record<string, string | null>
+  /** Node and Python versions and lockfile hashes the key was computed with. */
+  fingerprint: Record<string, unknown>
+  outs: Record<string, ArtifactRef>
+  metrics: Record<string, unknown>
+  log: Digest | null
+  exit_code: number | null
+  error: string | null
+}
+
+export interface RunRecord {
+  id: string
+  status: RunStatus
+  started_at: string
+  finished_at: string | null
+  /** Stages asked for on the command line (empty: all). */
+  targets: string[]
+  force: boolean
+  code: CodeRevision | null
+  environment: EnvironmentFingerprint
+  /** The pipeline as it ran: its stages, the params file and the gate rules, for `reproduce`. */
+  pipeline: { root: string; stages: unknown; params: unknown; gates: unknown }
+  stages: StageRecord[]
+  error: string | null
+}
+
+/** Pipeline state: file digests, the stage cache and run records. Part of every Store. */
+export interface PipelineStore {
+  fileHashes(paths: string[]): Promise<Map<string, FileHashRecord>>
+  saveFileHashes(records: FileHashRecord[]): Promise<void>
+  stageCache(key: string): Promise<StageCacheRecord | null>
+  saveStageCache(record: StageCacheRecord): Promise<void>
+  /** Inserts or replaces a run with its stages (called as the run progresses). */
+  saveRun(run: RunRecord): Promise<void>
+  getRun(id: string): Promise<RunRecord | null>
+  /** Newest first; `before` is the id of the last run of the previous page. */
+  listRuns(limit: number, before?: string): Promise<RunRecord[]>
+  /** The newest record of a stage that ran or was restored from the cache. */
+  lastCompletedStage(name: string): Promise<{ run_id: string; stage: StageRecord } | null>
 }

@@ -198,8 +198,18 @@ export function modelWorkCommands(program: Command, run: Runner) {
               ['latency', `p50 ${doc.model.latency_ms.p50} ms, p99 ${doc.model.latency_ms.p99} ms (one row)`],
               ['metrics', formatMetrics(doc.metrics)],
             ])
-            const slices = Object.entries(doc.slices).map(([col, groups]) =>
-              table(
+            const slices = Object.entries(doc.slices).map(([col, all]) => {
+              // The largest slices; every slice is in the JSON document.
+              const shown = Object.entries(all).length > MAX_SLICE_ROWS
+              const groups = Object.fromEntries(
+                Object.entries(all)
+                  .sort(([, a], [, b]) => sliceRows(b) - sliceRows(a))
+                  .slice(0, MAX_SLICE_ROWS),
+              )
+              const rest = shown
+                ? `\n… ${Object.keys(all).length - MAX_SLICE_ROWS} smaller slices of ${col} in the JSON (--json or --out)`
+                : ''
+              return `${table(
                 [
                   col.toUpperCase(),
                   ...Object.keys(Object.values(groups)[0] ?? {}).filter((k) => k !== 'confusion_matrix'),
@@ -210,8 +220,8 @@ export function modelWorkCommands(program: Command, run: Runner) {
                     .filter(([k]) => k !== 'confusion_matrix')
                     .map(([, x]) => round4(x as number)),
                 ]),
-              ),
-            )
+              )}${rest}`
+            })
             return [head, ...slices].join('\n\n')
           })
         } finally {
@@ -227,6 +237,14 @@ function readParams(file: string): string {
   } catch {
     throw new SluiceError('UNREADABLE_FILE', `parameters file ${file} cannot be read; check the path`)
   }
+}
+
+const MAX_SLICE_ROWS = 20
+
+/** Rows in a slice: the sum of its confusion matrix (classification), else 0. */
+function sliceRows(m: Record<string, unknown>): number {
+  const cm = m.confusion_matrix
+  return Array.isArray(cm) ? (cm as number[][]).flat().reduce((a, b) => a + b, 0) : 0
 }
 
 const round4 = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x))

@@ -1,0 +1,355 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { BIN, json, sluice, tempDir } from './support/cli.js'
+
+interface RunDoc {
+  schema: string
+  id: string
+  status: string
+  error: string | null
+  stages: { name: string; status: string; duration_s: number; error?: string }[]
+}
+
+/** A project folder with a sluice.yaml, params.yaml and extra files. */
+function project(yaml: string, files: Record<string, string> = {}) {
+  const dir = tempDir('sluice-pipeline-')
+  writeFileSync(path.join(dir, 'sluice.yaml'), yaml)
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text)
+  const run = (...args: string[]) => sluice(args, { cwd: dir })
+  const statuses = (doc: RunDoc) => Object.fromEntries(doc.stages.map((s) => [s.name, s.status]))
+  return { dir, run, statuses, read: (f: string) => readFileSync(path.join(dir, f), 'utf8') }
+}
+
+const CHAIN = `stages:
+  prepare:
+    cmd: mkdir -p data && tr a-z A-Z < input.txt > data/clean.txt
+    deps: [input.txt]
+    outs: [data/clean.txt]
+  count:
+    cmd: 'n=$(wc -l < data/clean.txt); echo "{\\"lines\\": $n, \\"scale\\": $SCALE}" > metrics.json; echo counted $n'
+    deps: [data/clean.txt]
+    params: [count.scale]
+    env: [SCALE]
+    outs: []
+    metrics: [metrics.json]
+  other:
+    cmd: echo other > other.txt
+    outs: [other.txt]
+`
+
+describe('sluice run: caching by content hash', () => {
+  it('runs, then skips unchanged stages, restores deleted outs, and re-runs what a change affects', async () => {
+    const p = project(CHAIN, { 'input.txt': 'a\nb\n', 'params.yaml': 'count:\n  scale: 2\n' })
+    const env = { SCALE: '1' }
+    const run = (...a: string[]) => sluice(a, { cwd: p.dir, env })
+
+    const first = json<RunDoc>(await run('run', '--json'))
+    expect(first.schema).toBe('sluice.run/v1')
+    expect(first.status).toBe('succeeded')
+    expect(p.statuses(first)).toEqual({ prepare: 'ran', count: 'ran', other: 'ran' })
+    expect(JSON.parse(p.read('metrics.json'))).toEqual({ lines: 2, scale: 1 })
+
+    const second = json<RunDoc>(await run('run', '--json'))
+    expect(p.statuses(second)).toEqual({ prepare: 'cached', count: 'cached', other: 'cached' })
+
+    // Deleted outs come back from the artifact store without running the stage.
+    rmSync(path.join(p.dir, 'data'), { recursive: true })
+    rmSync(path.join(p.dir, 'metrics.json'))
+    const third = json<RunDoc>(await run('run', '--json'))
+    expect(p.statuses(third)).toEqual({ prepare: 'cached', count: 'cached', other: 'cached' })
+    expect(p.read('data/clean.txt')).toBe('A\nB\n')
+    expect(JSON.parse(p.read('metrics.json'))).toEqual({ lines: 2, scale: 1 })
+
+    // A param change: status names it with both values, and only that stage re-runs.
+    writeFileSync(path.join(p.dir, 'params.yaml'), 'count:\n  scale: 3\n')
+    const status = await run('status', '--json')
+    const stages = json<{ stages: { name: string; state: string; reasons: string[] }[] }>(status).stages
+    expect(stages.find((s) => s.name === 'count')).toMatchObject({
+      state: 'stale',
+      reasons: ['param count.scale changed (2 → 3)'],
+    })
+    expect(stages.find((s) => s.name === 'prepare')!.state).toBe('up-to-date')
+    expect(p.statuses(json<RunDoc>(await run('run', '--json')))).toEqual({
+      prepare: 'cached',
+      count: 'ran',
+      other: 'cached',
+    })
+
+    // A dep change re-runs the stage and, through its out, the stage downstream.
+    writeFileSync(path.join(p.dir, 'input.txt'), 'a\nb\nc\n')
+    const human = await run('status')
+    expect(human.stdout).toMatch(/prepare\s+stale\s+dep input.txt changed/)
+    expect(human.stdout).toMatch(/count\s+stale\s+upstream stage "prepare" will run/)
+    const after = json<RunDoc>(await run('run', '--json'))
+    expect(p.statuses(after)).toEqual({ prepare: 'ran', count: 'ran', other: 'cached' })
+    expect(JSON.parse(p.read('metrics.json')).lines).toBe(3)
+
+    // A declared environment variable is part of the key; --force runs everything.
+    const withEnv = json<RunDoc>(
+      await sluice(['run', '--json', 'count'], { cwd: p.dir, env: { SCALE: '5' } }),
+    )
+    expect(p.statuses(withEnv)).toEqual({ prepare: 'cached', count: 'ran' })
+    const forced = json<RunDoc>(await run('run', '--json', '--force'))
+    expect(p.statuses(forced)).toEqual({ prepare: 'ran', count: 'ran', other: 'ran' })
+
+    // Every run is recorded.
+    const list = json<{ items: RunDoc[] }>(await run('runs', 'list', '--json'))
+    expect(list.items.map((r) => r.id)).toEqual(
+      [forced, withEnv, after].map((r) => r.id).concat(list.items.slice(3).map((r) => r.id)),
+    )
+    const shown = json<{ record: { stages: { name: string; deps: object; log: string }[] } }>(
+      await run('runs', 'show', after.id, '--json'),
+    )
+    expect(Object.keys(shown.record.stages.find((s) => s.name === 'count')!.deps)).toEqual(['data/clean.txt'])
+    const log = await run('runs', 'show', after.id, '--log', 'count')
+    expect(log.stdout).toBe('counted 3\n')
+  })
+
+  it('runs independent stages side by side with --jobs', async () => {
+    const stamp = (name: string) =>
+      `  ${name}:\n    cmd: node -e "const t=Date.now();setTimeout(()=>require('fs').writeFileSync('${name}.json',JSON.stringify([t,Date.now()])),700)"\n    metrics: [${name}.json]\n`
+    const p = project(`stages:\n${stamp('a')}${stamp('b')}`)
+    const doc = json<RunDoc>(await p.run('run', '--jobs', '2', '--json'))
+    expect(doc.status).toBe('succeeded')
+    const [a0, a1] = JSON.parse(p.read('a.json')) as number[]
+    const [b0, b1] = JSON.parse(p.read('b.json')) as number[]
+    // The two intervals overlap: one started before the other finished.
+    expect(Math.max(a0!, b0!)).toBeLessThan(Math.min(a1!, b1!))
+  })
+})
+
+describe('sluice run: failures', () => {
+  it('stops the dependants of a failing stage, says which stage failed and why, and exits 1', async () => {
+    const p = project(`stages:
+  bad:
+    cmd: 'echo "reading input"; echo "no such column: price" >&2; exit 3'
+    outs: [out.txt]
+  after:
+    cmd: cp out.txt copy.txt
+    deps: [out.txt]
+    outs: [copy.txt]
+  independent:
+    cmd: echo ok > ok.txt
+    outs: [ok.txt]
+`)
+    const r = await p.run('run', '--json')
+    expect(r.code).toBe(1)
+    const doc = json<RunDoc>(r)
+    expect(doc.status).toBe('failed')
+    expect(p.statuses(doc)).toEqual({ bad: 'failed', after: 'skipped', independent: 'ran' })
+    expect(doc.error).toBe('stage "bad" failed: exited with code 3: no such column: price')
+    expect(doc.stages.find((s) => s.name === 'after')!.error).toBe('upstream stage "bad" failed')
+    const human = await p.run('run')
+    expect(human.code).toBe(1)
+    expect(human.stdout).toContain('stage "bad" failed: exited with code 3')
+  })
+
+  it('fails a stage that does not write a declared out, or writes metrics that are not JSON, and caches neither', async () => {
+    const p = project(`stages:
+  lazy:
+    cmd: echo nothing
+    outs: [model.onnx]
+  metrics:
+    cmd: echo "accuracy = 0.9" > scores.json
+    metrics: [scores.json]
+`)
+    const doc = json<RunDoc>(await p.run('run', '--json'))
+    expect(p.statuses(doc)).toEqual({ lazy: 'failed', metrics: 'failed' })
+    expect(doc.stages[0]!.error).toBe('finished but did not write its declared out model.onnx')
+    expect(doc.stages[1]!.error).toMatch(/^metrics file scores.json is not valid JSON/)
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({
+      lazy: 'failed',
+      metrics: 'failed',
+    })
+  })
+
+  it.each([
+    [
+      'an unknown key',
+      'stages:\n  a:\n    cmd: echo\n    depz: [x]\n',
+      /sluice.yaml:4: unknown key "stages.a.depz"; expected one of: cmd, uses, with, deps/,
+    ],
+    [
+      'a wrong type',
+      'stages:\n  a:\n    cmd: echo\n    outs: out.txt\n',
+      /sluice.yaml:4: stages.a.outs: expected array, got "out.txt"/,
+    ],
+    ['neither cmd nor uses', 'stages:\n  a:\n    outs: [x]\n', /give exactly one of "cmd"/],
+    [
+      'an unknown built-in',
+      'stages:\n  a:\n    uses: sluice/deploy\n',
+      /stages.a.uses: expected one of "sluice\/validate", "sluice\/train"/,
+    ],
+    [
+      'a built-in input it does not know',
+      'stages:\n  t:\n    uses: sluice/train\n    with:\n      algo: gbdt\n      data: d.csv\n      target: y\n      features: [a]\n      out: m.onnx\n      epochs: 3\n',
+      /sluice.yaml:10: unknown key "stages.t.with.epochs"; expected one of: algo, data, target, features/,
+    ],
+    [
+      'a cycle',
+      'stages:\n  a:\n    cmd: cp b.txt a.txt\n    deps: [b.txt]\n    outs: [a.txt]\n  b:\n    cmd: cp a.txt b.txt\n    deps: [a.txt]\n    outs: [b.txt]\n',
+      /the stages form a cycle: a → b → a/,
+    ],
+    [
+      'two stages writing one out',
+      'stages:\n  a:\n    cmd: echo > x.txt\n    outs: [x.txt]\n  b:\n    cmd: echo > x.txt\n    outs: [x.txt]\n',
+      /stages "a" and "b" both write "x.txt"/,
+    ],
+    [
+      'a missing dep file',
+      'stages:\n  a:\n    cmd: cat raw.csv\n    deps: [raw.csv]\n',
+      /stage "a": dep "raw.csv" does not exist and no stage writes it/,
+    ],
+    [
+      'a param missing from params.yaml',
+      'stages:\n  a:\n    cmd: echo\n    params: [train.lr]\n',
+      /depends on param "train.lr", which is not in params.yaml/,
+    ],
+    [
+      'an out outside the project',
+      'stages:\n  a:\n    cmd: echo\n    outs: [../x]\n',
+      /expected a path inside the project/,
+    ],
+  ])('refuses %s with exit 2 and a message naming it', async (_what, yaml, message) => {
+    const p = project(yaml)
+    const r = await p.run('run')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+
+  it('records a run interrupted with Ctrl-C as interrupted and caches nothing of the stage it stopped', async () => {
+    const p = project(`stages:
+  slow:
+    cmd: echo started; sleep 30; echo done > slow.txt
+    outs: [slow.txt]
+`)
+    const child = spawn(process.execPath, [BIN, 'run', '--json'], {
+      cwd: p.dir,
+      env: { ...process.env, SLUICE_HOME: '' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    const started = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        stderr += d
+        if (stderr.includes('slow │ started')) resolve()
+      }),
+    )
+    await started
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(130)
+    const doc = JSON.parse(stdout) as RunDoc
+    expect(doc.status).toBe('interrupted')
+    expect(doc.stages[0]).toMatchObject({ name: 'slow', status: 'failed' })
+    expect(existsSync(path.join(p.dir, 'slow.txt'))).toBe(false)
+    const list = json<{ items: RunDoc[] }>(await p.run('runs', 'list', '--json'))
+    expect(list.items[0]!.status).toBe('interrupted')
+    const status = json<{ stages: { state: string }[] }>(await p.run('status', '--json'))
+    expect(status.stages[0]!.state).toBe('stale')
+  })
+})
+
+describe('a pipeline of built-in stages', () => {
+  it('trains, evaluates, gates and registers with lineage; reproduces the model; blocks a model that fails its gates', async () => {
+    const cities = ['paris', 'lyon', 'nice', 'brest']
+    const rows = (n: number, offset: number) =>
+      Array.from({ length: n }, (_, k) => {
+        const i = k + offset
+        const a = ((i * 7919) % 1000) / 100 - 5
+        const c = cities[(i * 13) % 4]!
+        const y = 0.9 * a + (c === 'nice' ? 1.5 : 0) + (((i * 104729) % 100) / 100 - 0.5) * 3 > 0 ? 1 : 0
+        return `${i},${a},${c},${y}`
+      })
+    const spec = (floor: number) => `stages:
+  train:
+    uses: sluice/train
+    with: {algo: gbdt, data: train.csv, target: y, features: [a, city], seed: 3, out: model.onnx}
+    params: [train]
+  evaluate:
+    uses: sluice/evaluate
+    with: {model: model.onnx, data: test.csv, target: y, slice_by: city, id: id, out: eval.json, predictions_out: preds.csv}
+  gate:
+    uses: sluice/gate
+    with: {evaluation: eval.json, against: demo@champion, junit: gate.xml, out: gate.json}
+  register:
+    uses: sluice/register
+    with: {model: model.onnx, name: demo, gate: gate.json, evaluation: eval.json, data: train.csv, alias: champion}
+gates:
+  metrics:
+    roc_auc: {threshold: ${floor}, min_absolute_change: 0, greater_is_better: true}
+  budgets: {model_size_mb: 5}
+`
+    const p = project(spec(0.6), {
+      'train.csv': `id,a,city,y\n${rows(2000, 0).join('\n')}\n`,
+      'test.csv': `id,a,city,y\n${rows(600, 5000).join('\n')}\n`,
+      'params.yaml': 'train:\n  max_iter: 30\n  learning_rate: 0.2\n',
+    })
+    const first = json<RunDoc>(await p.run('run', '--json'))
+    expect(first.status).toBe('succeeded')
+    expect(p.statuses(first)).toEqual({ train: 'ran', evaluate: 'ran', gate: 'ran', register: 'ran' })
+    const gate = JSON.parse(p.read('gate.json'))
+    expect(gate.passed).toBe(true)
+    expect(gate.note).toMatch(/model "demo" has no versions yet/)
+    expect(p.read('gate.xml')).toContain('<testsuite')
+
+    const v = json<{
+      version: number
+      aliases: string[]
+      params: Record<string, unknown>
+      metrics: Record<string, number>
+      tags: Record<string, string>
+      lineage: { run_id: string; datasets: { name: string; role: string }[]; environment: { node: string } }
+    }>(await p.run('models', 'show', 'demo@champion', '--json'))
+    expect(v.version).toBe(1)
+    expect(v.lineage.run_id).toBe(first.id)
+    expect(v.lineage.datasets.map((d) => `${d.name}:${d.role}`).sort()).toEqual(['test:eval', 'train:train'])
+    expect(v.params).toMatchObject({ 'train.max_iter': 30, 'train.learning_rate': 0.2 })
+    expect(v.metrics.roc_auc).toBeCloseTo(JSON.parse(p.read('eval.json')).metrics.roc_auc, 12)
+    expect(v.tags).toMatchObject({
+      'gate.passed': 'true',
+      'sluice.model_path': 'model.onnx',
+      'sluice.stage': 'register',
+    })
+    expect(v.lineage.environment.node).toBe(process.version)
+
+    // Nothing changed: training and evaluation come from the cache; the gate re-checks the champion
+    // (itself), and the same model is not registered twice.
+    const second = json<RunDoc>(await p.run('run', '--json'))
+    expect(p.statuses(second)).toEqual({ train: 'cached', evaluate: 'cached', gate: 'ran', register: 'ran' })
+    expect(
+      json<{ items: unknown[] }>(await p.run('models', 'list', '--name', 'demo', '--json')).items,
+    ).toHaveLength(1)
+
+    const rep = await p.run('reproduce', 'demo@1', '--json')
+    expect(rep.code).toBe(0)
+    const doc = json<{ matches: boolean; outs: { path: string; matches: boolean }[] }>(rep)
+    expect(doc.matches).toBe(true)
+    expect(doc.outs.map((o) => o.path)).toEqual(['model.onnx'])
+
+    // A stricter gate fails: the run exits 1 and nothing is registered.
+    writeFileSync(path.join(p.dir, 'sluice.yaml'), spec(0.999))
+    const blocked = await p.run('run', '--json')
+    expect(blocked.code).toBe(1)
+    expect(p.statuses(json<RunDoc>(blocked))).toEqual({
+      train: 'cached',
+      evaluate: 'cached',
+      gate: 'failed',
+      register: 'skipped',
+    })
+    const refused = await p.run('register', 'model.onnx', '--name', 'demo', '--gate', 'gate.json')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('not registering model.onnx: the gates failed (roc_auc threshold)')
+
+    // The CI workflow names the pipeline's evaluation and champion.
+    const ci = json<{ files: string[]; evaluation: string; against: string }>(
+      await p.run('ci', 'github', '--json'),
+    )
+    expect(ci).toMatchObject({ evaluation: 'eval.json', against: 'demo@champion' })
+    expect(p.read('.github/workflows/sluice.yml')).toContain('--against demo@champion')
+    expect((await p.run('ci', 'github')).code).toBe(2)
+  })
+})
