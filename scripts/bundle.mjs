@@ -28,4 +28,24 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  plugins: [zodWithoutLocales()],
 })
+
+/**
+ * zod's classic API re-exports all 60-odd message locales (370 KB) as `z.locales`; sluice uses the
+ * English messages only (which zod imports on its own). Leaving the rest out saves every CLI start
+ * parsing them.
+ */
+function zodWithoutLocales() {
+  return {
+    name: 'zod-without-locales',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+        args.importer.includes(`${'node_modules'}/zod/`)
+          ? { path: 'zod-locales', namespace: 'stub' }
+          : undefined,
+      )
+      b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export {}', loader: 'js' }))
+    },
+  }
+}

@@ -340,6 +340,12 @@ gates:
       gate: 'failed',
       register: 'skipped',
     })
+    expect(json<RunDoc>(blocked).error).toBe(
+      'stage "gate" failed: exited with code 1: sluice: gate failed: roc_auc threshold (0.9% is below the threshold 0.999)'.replace(
+        '0.9%',
+        String(Number(JSON.parse(p.read('eval.json')).metrics.roc_auc.toPrecision(4))),
+      ),
+    )
     const refused = await p.run('register', 'model.onnx', '--name', 'demo', '--gate', 'gate.json')
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('not registering model.onnx: the gates failed (roc_auc threshold)')

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,6 +45,23 @@ export function environmentFingerprint(projectDir: string, sluiceVersion: string
     arch: os.arch(),
     sluice: sluiceVersion,
     lockfiles,
+  }
+}
+
+/** `codeRevision` without blocking: both git calls run at once, beside whatever the caller does. */
+export async function codeRevisionAsync(dir: string): Promise<CodeRevision | null> {
+  const git = (...args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile('git', args, { cwd: dir, encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))),
+    )
+  try {
+    const [commit, status] = await Promise.all([
+      git('rev-parse', 'HEAD'),
+      git('status', '--porcelain', '--untracked-files=no'),
+    ])
+    return { commit: commit.trim(), dirty: status.trim().length > 0 }
+  } catch {
+    return null // not a repository, no commit yet, or git is not installed
   }
 }
 

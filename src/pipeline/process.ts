@@ -8,6 +8,8 @@ export interface StageProcess {
   kill(): void
   /** What the stage printed, stdout and stderr interleaved (the last MAX_LOG bytes). */
   log(): Buffer
+  /** The last non-empty line the stage printed on stderr, where tools say why they failed. */
+  lastError(): string
 }
 
 const MAX_LOG = 8 << 20
@@ -38,6 +40,7 @@ export function startStage(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const chunks: Buffer[] = []
+  let lastError = ''
   let size = 0
   const keep = (b: Buffer) => {
     chunks.push(b)
@@ -50,7 +53,10 @@ export function startStage(
       keep(b)
       const lines = (partial + b.toString('utf8')).split('\n')
       partial = lines.pop()!
-      for (const line of lines) o.onLine(line, stream)
+      for (const line of lines) {
+        if (stream === 'stderr' && line.trim()) lastError = line.trim()
+        o.onLine(line, stream)
+      }
     })
     child[stream].on('end', () => {
       if (partial) o.onLine(partial, stream)
@@ -79,5 +85,6 @@ export function startStage(
       killTimer.unref()
     },
     log: () => Buffer.concat(chunks),
+    lastError: () => lastError,
   }
 }

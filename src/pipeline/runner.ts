@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type { ArtifactStore } from '../artifacts/types.js'
 import { type Clock, isoNow, systemClock } from '../core/clock.js'
-import { codeRevision, environmentFingerprint } from '../core/environment.js'
+import { codeRevisionAsync, environmentFingerprint } from '../core/environment.js'
 import { SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { ArtifactRef } from '../core/types.js'
@@ -75,7 +75,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     finished_at: null,
     targets: o.targets ?? [],
     force: Boolean(o.force),
-    code: codeRevision(pipeline.root),
+    code: null, // filled in below: git runs while the stages do
     environment,
     pipeline: {
       root: pipeline.root,
@@ -86,6 +86,9 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     stages: selected.map(pendingRecord),
     error: null,
   }
+  const code = codeRevisionAsync(pipeline.root).then((c) => {
+    run.code = c
+  })
   const hasher = new FileHasher(store.pipeline, pipeline.root)
   const outs = new OutStore(artifacts, hasher, pipeline.root)
   const record = (name: string) => run.stages.find((s) => s.name === name)!
@@ -117,7 +120,8 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     rec.duration_s = Math.round(performance.now() - t0) / 1000
     await hasher.flush()
     // Not awaited: records are written in order in the background; the final save awaits them all.
-    void save()
+    // A cached stage changes nothing worth a write of its own (the final save records it).
+    if ((rec.status as StageRecord['status']) !== 'cached') void save()
     emit({ type: 'stage-end', stage: rec, restored })
   }
 
@@ -159,7 +163,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     if (o.signal?.aborted) throw new SluiceError('INTERNAL', 'interrupted; nothing of this stage was cached')
     if (exit.error) throw new SluiceError('INVALID_INPUT', `could not start: ${exit.error}`)
     if (exit.code !== 0) {
-      const last = lastLine(proc.log())
+      const last = clip(proc.lastError() || lastLine(proc.log()))
       throw new SluiceError(
         'INVALID_INPUT',
         `${exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`}${last ? `: ${last}` : ''}`,
@@ -208,6 +212,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
   const failed = run.stages.find((s) => s.status === 'failed')
   run.error = failed ? `stage "${failed.name}" failed: ${failed.error}` : null
   run.finished_at = isoNow(clock)
+  await code
   await save()
   emit({ type: 'end', run })
   return run
@@ -271,10 +276,12 @@ function lastLine(log: Buffer): string {
     .subarray(Math.max(0, log.length - 4096))
     .toString('utf8')
     .split('\n')
-  const last =
+  return (
     lines
       .map((l) => l.trim())
       .filter(Boolean)
       .pop() ?? ''
-  return last.length > 300 ? `${last.slice(0, 300)}…` : last
+  )
 }
+
+const clip = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s)

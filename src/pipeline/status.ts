@@ -68,7 +68,7 @@ export async function pipelineStatus(pipeline: Pipeline, store: Store): Promise<
     const missing: string[] = []
     for (const rel of [...stage.outs, ...stage.metrics]) if (!(await hasher.hash(rel))) missing.push(rel)
     await hasher.flush()
-    if (reasons.length) stale.add(stage.name)
+    if (reasons.length || stage.alwaysRun) stale.add(stage.name)
     out.push({
       name: stage.name,
       state: stage.alwaysRun ? 'always-runs' : reasons.length ? 'stale' : 'up-to-date',
@@ -91,7 +91,7 @@ function producedOut(
 /** What changed between the last completed run of a stage and now, in words. */
 function differences(last: StageRecord, now: ReturnType<typeof keyMaterial>, command: string): string[] {
   const reasons: string[] = []
-  if (last.command !== command) reasons.push('command changed')
+
   for (const [dep, digest] of Object.entries(now.deps)) {
     const before = last.deps[dep]?.digest
     if (before === undefined) reasons.push(`dep ${dep} added`)
@@ -104,6 +104,8 @@ function differences(last: StageRecord, now: ReturnType<typeof keyMaterial>, com
       reasons.push(`param ${key} changed (${show(last.params[key])} → ${show(value)})`)
   }
   for (const key of Object.keys(last.params)) if (!(key in now.params)) reasons.push(`param ${key} removed`)
+  // A built-in's command line carries its params: a changed param is the reason, not the command.
+  if (last.command !== command && reasons.length === 0) reasons.push('command changed')
   for (const [name, value] of Object.entries(now.env)) {
     if ((last.env[name] ?? null) !== value) reasons.push(`environment variable ${name} changed`)
   }

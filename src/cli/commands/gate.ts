@@ -87,7 +87,14 @@ export function gateCommand(program: Command, run: Runner) {
         }
         await writeOutputs(result, o)
         out.result(result, () => human(result))
-        if (!result.passed) process.exitCode = 1
+        if (!result.passed) {
+          // One line on stderr says why, also where only the last line is shown (a pipeline stage).
+          const failed = result.rules.filter((r) => !r.passed)
+          process.stderr.write(
+            `sluice: gate failed: ${failed.map((r) => `${r.name} (${r.reason})`).join('; ')}\n`,
+          )
+          process.exitCode = 1
+        }
       }),
     )
 }

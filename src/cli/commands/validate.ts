@@ -42,7 +42,13 @@ export function validateCommand(program: Command, run: Runner) {
         })
         if (o.out) await writeAtomically(o.out, (tmp) => writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`))
         out.result(doc, () => describe(doc, o.out))
-        if (!doc.passed) process.exitCode = 1
+        if (!doc.passed) {
+          const failed = doc.checks.filter((c) => !c.passed && !c.skipped)
+          process.stderr.write(
+            `sluice: data contract failed: ${failed.map((c) => (c.column ? `${c.column} ${c.check}` : c.check)).join(', ')}\n`,
+          )
+          process.exitCode = 1
+        }
       }),
     )
 }
