@@ -20,6 +20,8 @@ export interface AppOptions {
   /** Where request bodies that must be spooled to disk go (inside the home). */
   tmpDir: string
   modules?: ServerModule[]
+  /** Serve the REST API (`/api/v1`, `/openapi.json`); false for a server of the modules alone (`sluice serve`). */
+  rest?: boolean
   /** Structured request log; defaults to one JSON line per request on stderr. */
   log?: (entry: Record<string, unknown>) => void
 }
@@ -74,11 +76,12 @@ export function createApp(options: AppOptions): Hono {
   )
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: SLUICE_VERSION }))
-  app.get('/openapi.json', (c) => c.json(openApiDocument()))
-
-  app.route('/api/v1', modelRoutes(options.registry))
-  app.route('/api/v1', datasetRoutes(options.registry, options.tmpDir))
-  app.route('/api/v1', artifactRoutes(options.registry))
+  if (options.rest !== false) {
+    app.get('/openapi.json', (c) => c.json(openApiDocument()))
+    app.route('/api/v1', modelRoutes(options.registry))
+    app.route('/api/v1', datasetRoutes(options.registry, options.tmpDir))
+    app.route('/api/v1', artifactRoutes(options.registry))
+  }
   for (const m of options.modules ?? []) app.route(m.prefix, m.routes)
   return app
 }

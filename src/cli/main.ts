@@ -11,6 +11,7 @@ import { modelsCommand } from './commands/models.js'
 import { pipelineCommands } from './commands/pipeline.js'
 import { registerCommand } from './commands/register.js'
 import { serverCommand } from './commands/server.js'
+import { servingCommands } from './commands/serving.js'
 import { validateCommand } from './commands/validate.js'
 import { runAction } from './run.js'
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   pipelineCommands(program, runAction)
   registerCommand(program, runAction)
   ciCommand(program, runAction)
+  servingCommands(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
   for (const cmd of program.commands) {
     cmd.exitOverride()

@@ -2,6 +2,7 @@ import { type Kysely, Migrator, type Transaction } from 'kysely'
 import { SluiceError } from '../core/errors.js'
 import type { Digest } from '../core/hash.js'
 import type { ArtifactKind, ColumnSchema, DatasetFormat, ModelStatus, Signature } from '../core/types.js'
+import { KyselyDeploymentStore } from './kysely-deployments.js'
 import { KyselyPipelineStore } from './kysely-pipeline.js'
 import { type DialectName, migrations } from './migrations.js'
 import type { Database } from './schema.js'
@@ -9,6 +10,7 @@ import { searchVersionIds } from './search.js'
 import type {
   DatasetSummary,
   DatasetVersionRecord,
+  DeploymentStore,
   ModelVersionRecord,
   NewDatasetVersion,
   NewModelVersion,
@@ -32,12 +34,14 @@ const MAX_ATTEMPTS = 12
 /** The one implementation of Store, written in portable Kysely queries (no dialect-only SQL). */
 export class KyselyStore implements Store {
   readonly pipeline: PipelineStore
+  readonly deployments: DeploymentStore
 
   private constructor(
     private readonly db: Kysely<Database>,
     private readonly hooks: DialectHooks,
   ) {
     this.pipeline = new KyselyPipelineStore(db, (fn) => this.tx(fn))
+    this.deployments = new KyselyDeploymentStore(db, (fn) => this.tx(fn))
   }
 
   static async open(db: Kysely<Database>, hooks: DialectHooks): Promise<KyselyStore> {

@@ -171,6 +171,35 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .execute()
       },
     },
+    '0003_deployments': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('deployments')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('alias', 'text')
+          .addColumn('batch_max_rows', 'integer')
+          .addColumn('batch_max_wait_ms', 'double precision')
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute()
+        await id(db.schema.createTable('deployment_events'))
+          .addColumn('deployment', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('alias', 'text')
+          .addColumn('previous_version', 'integer')
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('deployment_events_deployment')
+          .on('deployment_events')
+          .columns(['deployment', 'id'])
+          .execute()
+      },
+    },
   }
   return { getMigrations: async () => all }
 }

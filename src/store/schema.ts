@@ -75,4 +75,26 @@ export interface Database {
   runs: { id: string; status: string; started_at: string; record: string }
   /** One row per stage of a run, so the newest record of a stage is one indexed lookup. */
   run_stages: { run_id: string; name: string; status: string; record: string }
+  /** Which model version answers each deployment; `revision` grows with every change. */
+  deployments: {
+    name: string
+    model: string
+    version: number
+    alias: string | null
+    batch_max_rows: number | null
+    batch_max_wait_ms: number | null
+    revision: number
+    created_at: string
+    updated_at: string
+  }
+  /** Every change of a deployment, oldest first. */
+  deployment_events: {
+    id: Generated<number>
+    deployment: string
+    model: string
+    version: number
+    alias: string | null
+    previous_version: number | null
+    at: string
+  }
 }

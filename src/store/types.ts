@@ -47,6 +47,9 @@ export interface Store {
   /** Pipeline runs, the stage cache and file digests. */
   readonly pipeline: PipelineStore
 
+  /** Deployments: which model version answers each deployment name. */
+  readonly deployments: DeploymentStore
+
   close(): Promise<void>
 }
 
@@ -196,4 +199,43 @@ export interface PipelineStore {
   listRuns(limit: number, before?: string): Promise<RunRecord[]>
   /** The newest record of a stage that ran or was restored from the cache. */
   lastCompletedStage(name: string): Promise<{ run_id: string; stage: StageRecord } | null>
+}
+
+export interface DeploymentRecord {
+  name: string
+  model: string
+  version: number
+  /** The alias the version was resolved from when deployed (e.g. champion), or null. */
+  alias: string | null
+  /** Micro-batching (off when null): rows per model call, and the longest a request waits for others. */
+  batching: { max_rows: number; max_wait_ms: number } | null
+  /** Grows by one with every change; servers compare it to notice changes. */
+  revision: number
+  created_at: string
+  updated_at: string
+}
+
+export interface DeploymentEvent {
+  deployment: string
+  model: string
+  version: number
+  alias: string | null
+  previous_version: number | null
+  at: string
+}
+
+/** Deployments, their history, and a cheap way for servers to notice changes. */
+export interface DeploymentStore {
+  /** Points a deployment at a version (creating it), records the change; returns the new record. */
+  setDeployment(input: {
+    name: string
+    model: string
+    version: number
+    alias: string | null
+    batching: DeploymentRecord['batching']
+    at: string
+  }): Promise<DeploymentRecord>
+  getDeployment(name: string): Promise<DeploymentRecord | null>
+  listDeployments(): Promise<DeploymentRecord[]>
+  history(name: string, limit: number): Promise<DeploymentEvent[]>
 }

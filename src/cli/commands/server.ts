@@ -7,34 +7,55 @@ import type { Runner } from '../run.js'
 export function serverCommand(program: Command, run: Runner) {
   program
     .command('server')
-    .description('serve the REST API (and, as they arrive, model serving and the dashboard) from one process')
+    .description(
+      'serve the REST API and model serving (Open Inference Protocol v2, /metrics) from one process',
+    )
     .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
     .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
     .option('--json', 'print the listening address as JSON')
-    .action(
-      run(async (o: { host?: string; port?: string; json?: boolean }) => {
-        const config = resolveConfig(o)
-        const port = o.port === undefined ? config.server.port : Number(o.port)
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
-        }
-        const registry = await openLocal(config)
-        const { createApp } = await import('../../api/app.js')
-        const { listen } = await import('../../api/server.js')
-        const app = createApp({ registry, tmpDir: path.join(config.home, 'tmp') })
-        const server = await listen(app, o.host ?? config.server.host, port)
-        const line = o.json
-          ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
-          : `sluice server listening on ${server.url} (home ${config.home})`
-        process.stdout.write(`${line}\n`)
-        const stop = async () => {
-          await server.close()
-          await registry.close()
-          process.exit(0)
-        }
-        process.once('SIGINT', stop)
-        process.once('SIGTERM', stop)
-        await new Promise(() => {}) // serve until a signal arrives
-      }),
+    .action(run(serveAction(true)))
+  program
+    .command('serve')
+    .description(
+      'serve the deployments only (Open Inference Protocol v2, the plain predict endpoint, /metrics)',
     )
+    .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
+    .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
+    .option('--json', 'print the listening address as JSON')
+    .action(run(serveAction(false)))
+}
+
+function serveAction(rest: boolean) {
+  return async (o: { host?: string; port?: string; json?: boolean; home?: string; config?: string }) => {
+    const config = resolveConfig(o)
+    const port = o.port === undefined ? config.server.port : Number(o.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
+    }
+    const registry = await openLocal(config)
+    const { createApp } = await import('../../api/app.js')
+    const { listen } = await import('../../api/server.js')
+    const { startServing } = await import('../../serving/server.js')
+    const serving = await startServing({ registry, dir: path.join(config.home, 'serving') })
+    const app = createApp({
+      registry,
+      tmpDir: path.join(config.home, 'tmp'),
+      rest,
+      modules: [{ prefix: '/', routes: serving.routes }],
+    })
+    const server = await listen(app, o.host ?? config.server.host, port)
+    const line = o.json
+      ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
+      : `sluice server listening on ${server.url} (home ${config.home})`
+    process.stdout.write(`${line}\n`)
+    const stop = async () => {
+      await server.close()
+      await serving.close()
+      await registry.close()
+      process.exit(0)
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    await new Promise(() => {}) // serve until a signal arrives
+  }
 }

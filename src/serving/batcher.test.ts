@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { Batcher } from './batcher.js'
+import type { InputTensor } from './protocol/datatypes.js'
+import type { OutputTensor } from './protocol/outputs.js'
+
+const input = (values: number[], cities: string[]): Record<string, InputTensor> => ({
+  x: { datatype: 'FP32', dims: [values.length, 1], data: Float32Array.from(values) },
+  city: { datatype: 'BYTES', dims: [cities.length, 1], data: cities },
+})
+
+/** A "model" that doubles x and echoes the city, recording the batch sizes it saw. */
+function model(calls: number[]) {
+  return async (inputs: Record<string, InputTensor>): Promise<Record<string, OutputTensor>> => {
+    const x = inputs.x!.data as Float32Array
+    calls.push(x.length)
+    return {
+      y: {
+        datatype: 'FP32',
+        dims: [x.length, 2],
+        data: Float32Array.from([...x].flatMap((v) => [v, 2 * v])),
+      },
+      label: { datatype: 'BYTES', dims: [x.length], data: inputs.city!.data as string[] },
+    }
+  }
+}
+
+describe('Batcher', () => {
+  it('stacks concurrent requests into one call and gives each its own rows back', async () => {
+    const calls: number[] = []
+    const b = new Batcher(model(calls), { maxRows: 100, maxWaitMs: 20 })
+    const [a, c, d] = await Promise.all([
+      b.submit(input([1], ['p']), 1),
+      b.submit(input([2, 3], ['q', 'r']), 2),
+      b.submit(input([4], ['s']), 1),
+    ])
+    expect(calls).toEqual([4])
+    expect(a!.y).toEqual({ datatype: 'FP32', dims: [1, 2], data: Float32Array.of(1, 2) })
+    expect(c!.y!.data).toEqual(Float32Array.of(2, 4, 3, 6))
+    expect(c!.label).toEqual({ datatype: 'BYTES', dims: [2], data: ['q', 'r'] })
+    expect(d!.label!.data).toEqual(['s'])
+  })
+
+  it('closes a batch when it is full, and runs a request alone after waiting at most maxWaitMs', async () => {
+    const calls: number[] = []
+    const b = new Batcher(model(calls), { maxRows: 3, maxWaitMs: 30 })
+    await Promise.all([1, 2, 3, 4].map((v) => b.submit(input([v], ['c']), 1)))
+    expect(calls).toEqual([3, 1])
+    const t0 = performance.now()
+    await b.submit(input([9], ['c']), 1)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25)
+    expect(calls).toEqual([3, 1, 1])
+  })
+
+  it('fails every request of a batch whose call fails', async () => {
+    const b = new Batcher(async () => Promise.reject(new Error('boom')), { maxRows: 10, maxWaitMs: 5 })
+    const results = await Promise.allSettled([b.submit(input([1], ['a']), 1), b.submit(input([2], ['b']), 1)])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+  })
+})

@@ -1,0 +1,134 @@
+import type { InputData, InputTensor } from './protocol/datatypes.js'
+import type { OutputTensor } from './protocol/outputs.js'
+
+export interface BatchingOptions {
+  /** Rows per model call, at most. */
+  maxRows: number
+  /** How long the first request of a batch waits for others. */
+  maxWaitMs: number
+}
+
+interface Waiting {
+  inputs: Record<string, InputTensor>
+  rows: number
+  resolve(outputs: Record<string, OutputTensor>): void
+  reject(e: unknown): void
+}
+
+type Run = (inputs: Record<string, InputTensor>) => Promise<Record<string, OutputTensor>>
+
+/**
+ * Adaptive micro-batching: requests that arrive while a batch is open are stacked row-wise into one
+ * model call, and each gets its own rows of the outputs back. A batch closes when it holds
+ * `maxRows` rows or its first request has waited `maxWaitMs` — under light load a request waits at
+ * most that long; under heavy load batches fill before the timer fires.
+ */
+export class Batcher {
+  private queue: Waiting[] = []
+  private rows = 0
+  private timer: NodeJS.Timeout | undefined
+  /** Model calls made, and requests answered through them. */
+  readonly stats = { calls: 0, requests: 0 }
+
+  constructor(
+    private readonly run: Run,
+    readonly options: BatchingOptions,
+  ) {}
+
+  submit(inputs: Record<string, InputTensor>, rows: number): Promise<Record<string, OutputTensor>> {
+    this.stats.requests++
+    return new Promise((resolve, reject) => {
+      if (rows >= this.options.maxRows) {
+        this.stats.calls++
+        this.run(inputs).then(resolve, reject)
+        return
+      }
+      if (this.rows + rows > this.options.maxRows) this.flush()
+      this.queue.push({ inputs, rows, resolve, reject })
+      this.rows += rows
+      if (this.rows >= this.options.maxRows) this.flush()
+      else this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs)
+    })
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const batch = this.queue
+    this.queue = []
+    this.rows = 0
+    if (batch.length === 0) return
+    this.stats.calls++
+    if (batch.length === 1) {
+      this.run(batch[0]!.inputs).then(batch[0]!.resolve, batch[0]!.reject)
+      return
+    }
+    let inputs: Record<string, InputTensor>
+    try {
+      inputs = stack(batch)
+    } catch (e) {
+      for (const w of batch) w.reject(e)
+      return
+    }
+    this.run(inputs).then(
+      (outputs) => {
+        let start = 0
+        for (const w of batch) {
+          w.resolve(slice(outputs, start, start + w.rows))
+          start += w.rows
+        }
+      },
+      (e) => {
+        for (const w of batch) w.reject(e)
+      },
+    )
+  }
+}
+
+/** The requests' inputs, one after the other along the batch dimension. */
+function stack(batch: Waiting[]): Record<string, InputTensor> {
+  const total = batch.reduce((n, w) => n + w.rows, 0)
+  const out: Record<string, InputTensor> = {}
+  for (const name of Object.keys(batch[0]!.inputs)) {
+    const parts = batch.map((w) => w.inputs[name]!)
+    const first = parts[0]!
+    out[name] = {
+      datatype: first.datatype,
+      dims: [total, ...first.dims.slice(1)],
+      data: concat(parts.map((p) => p.data)),
+    }
+  }
+  return out
+}
+
+function concat(parts: InputData[]): InputData {
+  if (Array.isArray(parts[0])) return (parts as string[][]).flat()
+  const typed = parts as Exclude<InputData, string[]>[]
+  const Ctor = typed[0]!.constructor as new (n: number) => Exclude<InputData, string[]>
+  const out = new Ctor(typed.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of typed) {
+    ;(out as Float64Array).set(p as Float64Array, at)
+    at += p.length
+  }
+  return out
+}
+
+/** Rows [start, end) of every output. */
+function slice(
+  outputs: Record<string, OutputTensor>,
+  start: number,
+  end: number,
+): Record<string, OutputTensor> {
+  const out: Record<string, OutputTensor> = {}
+  for (const [name, t] of Object.entries(outputs)) {
+    const width = t.dims.slice(1).reduce((a, b) => a * b, 1)
+    const data = t.data as unknown as { slice(a: number, b: number): ArrayLike<unknown> }
+    out[name] = {
+      datatype: t.datatype,
+      dims: [end - start, ...t.dims.slice(1)],
+      data: data.slice(start * width, end * width),
+    }
+  }
+  return out
+}

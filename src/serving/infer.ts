@@ -1,0 +1,56 @@
+import ort from 'onnxruntime-node'
+import type { TensorDatatype } from '../core/types.js'
+import type { LoadedVersion } from './model-cache.js'
+import type { OutputTensor } from './protocol/outputs.js'
+import type { InputTensor } from './protocol/request.js'
+
+const ORT_TYPE: Record<string, ort.Tensor.Type> = {
+  FP32: 'float32',
+  FP64: 'float64',
+  INT64: 'int64',
+  INT32: 'int32',
+  BOOL: 'bool',
+  BYTES: 'string',
+}
+
+const OIP_TYPE: Record<string, TensorDatatype> = {
+  float32: 'FP32',
+  float64: 'FP64',
+  int64: 'INT64',
+  int32: 'INT32',
+  bool: 'BOOL',
+  string: 'BYTES',
+}
+
+export class InferenceTimeout extends Error {}
+
+/** Runs a loaded version on validated inputs (onnxruntime computes on its own threads, off the event loop). */
+export async function runModel(
+  v: LoadedVersion,
+  inputs: Record<string, InputTensor>,
+): Promise<Record<string, OutputTensor>> {
+  const feeds: Record<string, ort.Tensor> = {}
+  for (const [name, t] of Object.entries(inputs)) {
+    feeds[name] = new ort.Tensor(ORT_TYPE[t.datatype]!, t.data as never, t.dims)
+  }
+  const out = await v.onnx.run(feeds)
+  return Object.fromEntries(
+    Object.entries(out).map(([name, t]) => [
+      name,
+      { datatype: OIP_TYPE[t.type] ?? 'BYTES', dims: t.dims.map(Number), data: t.data as ArrayLike<unknown> },
+    ]),
+  )
+}
+
+/** The work's result, or InferenceTimeout after `ms`; the work itself goes on (it cannot be stopped). */
+export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InferenceTimeout(`no answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,58 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/** Prometheus metrics of the model server, per deployment and version (`/metrics`). */
+export class ServingMetrics {
+  readonly registry = new Registry()
+  readonly requests = new Counter({
+    name: 'sluice_inference_requests_total',
+    help: 'Inference requests answered, by deployment, version and HTTP status code.',
+    labelNames: ['deployment', 'version', 'code'] as const,
+    registers: [this.registry],
+  })
+  readonly errors = new Counter({
+    name: 'sluice_inference_errors_total',
+    help: 'Inference requests that failed, by deployment, version and reason.',
+    labelNames: ['deployment', 'version', 'reason'] as const,
+    registers: [this.registry],
+  })
+  readonly inFlight = new Gauge({
+    name: 'sluice_inference_in_flight',
+    help: 'Inference requests being answered now, by deployment.',
+    labelNames: ['deployment'] as const,
+    registers: [this.registry],
+  })
+  readonly shed = new Counter({
+    name: 'sluice_inference_shed_total',
+    help: 'Requests refused with 503 because too many were waiting.',
+    labelNames: ['deployment'] as const,
+    registers: [this.registry],
+  })
+  readonly streamDrops: Gauge
+  readonly latency = new Histogram({
+    name: 'sluice_inference_latency_seconds',
+    help: 'Time from request to response, by deployment and version.',
+    labelNames: ['deployment', 'version'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  })
+
+  /** `dropped` reads how many prediction records the monitoring stream has dropped so far. */
+  constructor(dropped: () => number) {
+    this.streamDrops = new Gauge({
+      name: 'sluice_prediction_stream_dropped_total',
+      help: 'Prediction records dropped because the monitoring stream was full.',
+      registers: [this.registry],
+      collect() {
+        this.set(dropped())
+      },
+    })
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { ProtocolError } from './errors.js'
+import { describeJson, isLosslessNumber, parseJson, stringifyJson, toPlain } from './json.js'
+
+function failure(fn: () => unknown): ProtocolError {
+  try {
+    fn()
+  } catch (e) {
+    if (e instanceof ProtocolError) return e
+    throw e
+  }
+  throw new Error('expected a ProtocolError')
+}
+
+describe('lossless JSON', () => {
+  it('keeps every number as its literal text, so INT64 beyond 2^53 is not rounded', () => {
+    const v = parseJson('{"data":[9007199254740993,0.1,1e3]}') as { data: unknown[] }
+    expect(v.data.every(isLosslessNumber)).toBe(true)
+    expect(v.data.map(String)).toEqual(['9007199254740993', '0.1', '1e3'])
+    expect(JSON.parse('9007199254740993')).toBe(9007199254740992) // what it protects against
+  })
+
+  it('says where malformed JSON failed: position, line and column', () => {
+    const e = failure(() => parseJson('{"inputs": [1, 2\n  3]}'))
+    expect(e.status).toBe(400)
+    expect(e.message).toBe(
+      "malformed JSON: Comma ',' expected after value but got '3' at position 19 (line 2, column 3)",
+    )
+    expect(failure(() => parseJson('')).message).toBe(
+      'malformed JSON: JSON value expected but reached end of input at position 0 (line 1, column 1)',
+    )
+  })
+
+  it('refuses duplicate keys instead of keeping the last', () => {
+    expect(failure(() => parseJson('{"id": "a", "id": "b"}')).message).toBe(
+      "malformed JSON: Duplicate key 'id' encountered at position 13 (line 1, column 14)",
+    )
+  })
+
+  it('writes bigints as exact integer literals', () => {
+    expect(stringifyJson({ label: [0n, 9007199254740993n, -(2n ** 63n)] })).toBe(
+      '{"label":[0,9007199254740993,-9223372036854775808]}',
+    )
+  })
+
+  it('turns parsed values back into plain ones: numbers, bigints past 2^53', () => {
+    const v = parseJson('{"n":1,"f":0.5,"big":9007199254740993,"list":[2,"x",true,null],"o":{"k":-3}}')
+    expect(toPlain(v)).toEqual({
+      n: 1,
+      f: 0.5,
+      big: 9007199254740993n,
+      list: [2, 'x', true, null],
+      o: { k: -3 },
+    })
+  })
+
+  it('describes values for messages, cutting long strings', () => {
+    const [n, s, b, nul, arr, obj] = parseJson('[1.5,"far",true,null,[],{}]') as unknown[]
+    expect([n, s, b, nul, arr, obj].map(describeJson)).toEqual([
+      'number 1.5',
+      'string "far"',
+      'boolean true',
+      'null',
+      'an array',
+      'an object',
+    ])
+    expect(describeJson('x'.repeat(50))).toBe(`string "${'x'.repeat(40)}…"`)
+  })
+})

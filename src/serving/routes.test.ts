@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest'
+import { PredictionStream } from '../core/prediction.js'
+import type { Signature } from '../core/types.js'
+import type { DeploymentTable } from './deployments.js'
+import { ServingMetrics } from './metrics.js'
+import { type LoadedVersion, ModelCache } from './model-cache.js'
+import { DEFAULT_LIMITS, servingRoutes } from './routes.js'
+
+const signature: Signature = {
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 1] }],
+  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
+}
+
+/** Routes over one deployment whose "model" is `run`: no onnxruntime, no store. */
+function routesWith(run: () => Promise<unknown>, limits = {}) {
+  const v = {
+    model: 'm',
+    version: 4,
+    signature,
+    inFlight: 0,
+    holders: 1,
+    onnx: { run },
+  } as unknown as LoadedVersion
+  const deployment = {
+    record: { name: 'd', model: 'm', version: 4, alias: null, revision: 1, created_at: '', updated_at: '' },
+    current: v,
+    problem: null,
+  }
+  const table = { get: (n: string) => (n === 'd' ? deployment : undefined), list: () => [deployment] }
+  const stream = new PredictionStream(2)
+  const metrics = new ServingMetrics(() => stream.dropped)
+  const app = servingRoutes({
+    table: table as unknown as DeploymentTable,
+    cache: new ModelCache(null as never, '/nonexistent'),
+    metrics,
+    stream,
+    limits: { ...DEFAULT_LIMITS, ...limits },
+  })
+  const infer = (id: string) =>
+    app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'x-request-id': id },
+      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] }),
+    })
+  return { infer, metrics, stream, v }
+}
+
+describe('serving routes: failures', () => {
+  it('answers 500 with the request id when the model throws, and keeps serving', async () => {
+    let calls = 0
+    const { infer, metrics } = routesWith(async () => {
+      calls++
+      if (calls === 1) throw new Error('bad tensor')
+      return { y: { type: 'float32', dims: [1, 1], data: Float32Array.of(0.5) } }
+    })
+    const r = await infer('req-1')
+    expect(r.status).toBe(500)
+    expect(r.headers.get('x-request-id')).toBe('req-1')
+    expect(await r.json()).toEqual({ error: 'model m@4 failed: bad tensor (request req-1)' })
+    const ok = await infer('req-2')
+    expect(ok.status).toBe(200)
+    expect(((await ok.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([0.5])
+    expect(await metrics.text()).toMatch(
+      /sluice_inference_errors_total\{deployment="d",version="4",reason="model_error"\} 1/,
+    )
+  })
+
+  it('answers 504 with the request id when the model hangs, and the version stays held until it ends', async () => {
+    let finish: (v: unknown) => void = () => {}
+    const { infer, v } = routesWith(() => new Promise((resolve) => (finish = resolve)), { timeoutMs: 50 })
+    const r = await infer('slow-1')
+    expect(r.status).toBe(504)
+    expect(await r.json()).toEqual({ error: 'model m@4 gave no answer within 50 ms (request slow-1)' })
+    expect(v.inFlight).toBe(1)
+    finish({ y: { type: 'float32', dims: [1, 1], data: Float32Array.of(1) } })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(v.inFlight).toBe(0)
+  })
+
+  it('sheds load with 503 and Retry-After beyond the in-flight bound; a full prediction stream drops and counts', async () => {
+    const pending: ((v: unknown) => void)[] = []
+    const answer = { y: { type: 'float32', dims: [1, 1], data: Float32Array.of(1) } }
+    let hold = true
+    const { infer, metrics, stream } = routesWith(
+      () => (hold ? new Promise((resolve) => pending.push(resolve)) : Promise.resolve(answer)),
+      { maxInFlight: 2 },
+    )
+    const first = [infer('a'), infer('b')]
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const shed = await infer('c')
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get('retry-after')).toBe('1')
+    expect(((await shed.json()) as { error: string }).error).toContain('overloaded')
+    hold = false
+    for (const resolve of pending) resolve(answer)
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200])
+    // The stream holds 2 records: the third answered request is dropped and counted, not blocked.
+    expect((await infer('d')).status).toBe(200)
+    expect([stream.pushed, stream.dropped]).toEqual([2, 1])
+    expect(await metrics.text()).toMatch(/sluice_prediction_stream_dropped_total 1/)
+    expect(await metrics.text()).toMatch(/sluice_inference_shed_total\{deployment="d"\} 1/)
+  })
+})

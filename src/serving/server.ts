@@ -1,0 +1,53 @@
+import path from 'node:path'
+import type { Hono } from 'hono'
+import { PredictionStream } from '../core/prediction.js'
+import type { LocalRegistry } from '../registry/local.js'
+import { DeploymentTable } from './deployments.js'
+import { ServingMetrics } from './metrics.js'
+import { ModelCache } from './model-cache.js'
+import { DEFAULT_LIMITS, type ServingLimits, servingRoutes } from './routes.js'
+
+export interface ServingOptions {
+  registry: LocalRegistry
+  /** Folder for fetched model files (inside the home). */
+  dir: string
+  limits?: Partial<ServingLimits>
+  /** How often the deployments are read from the store (a change answers within this). */
+  pollMs?: number
+  /** Prediction records kept for monitoring before new ones are dropped. */
+  streamCapacity?: number
+  log?: (entry: Record<string, unknown>) => void
+}
+
+export interface Serving {
+  routes: Hono
+  stream: PredictionStream
+  metrics: ServingMetrics
+  table: DeploymentTable
+  close(): Promise<void>
+}
+
+/** The model server's parts, wired: deployments polled from the store, loaded models, routes, metrics. */
+export async function startServing(o: ServingOptions): Promise<Serving> {
+  const log =
+    o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`))
+  const cache = new ModelCache(o.registry, path.resolve(o.dir))
+  const table = new DeploymentTable(o.registry.store.deployments, cache, { pollMs: o.pollMs ?? 500, log })
+  const stream = new PredictionStream(o.streamCapacity ?? 10_000)
+  const metrics = new ServingMetrics(() => stream.dropped)
+  await table.start()
+  const routes = servingRoutes({ table, cache, metrics, stream, limits: { ...DEFAULT_LIMITS, ...o.limits } })
+  routes.get('/metrics', async (c) =>
+    c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
+  )
+  return {
+    routes,
+    stream,
+    metrics,
+    table,
+    async close() {
+      table.stop()
+      await cache.close()
+    },
+  }
+}

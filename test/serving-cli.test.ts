@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process'
+import { chmodSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, json, sluice, tempDir } from './support/cli.js'
+
+const dir = tempDir('sluice-serve-')
+const run = (...args: string[]) => sluice(args, { cwd: dir })
+let server: ReturnType<typeof spawn> | undefined
+afterAll(() => server?.kill('SIGTERM'))
+
+describe('sluice deploy, deployments, serve', () => {
+  it('deploys, serves, and switches versions when another process deploys', async () => {
+    const rows = Array.from(
+      { length: 300 },
+      (_, i) => `${(i * 37) % 1000},${['SFO', 'ORD'][i % 2]},${(i * 37) % 1000 > 500 ? 1 : 0}`,
+    )
+    writeFileSync(path.join(dir, 'train.csv'), `distance,origin,delayed\n${rows.join('\n')}\n`)
+    for (const seed of ['1', '2']) {
+      const args = ['train', '--algo', 'logistic', '--data', 'train.csv', '--target', 'delayed']
+      const r = await run(
+        ...args,
+        '--features',
+        'distance,origin',
+        '--seed',
+        seed,
+        '--param',
+        `C=${seed}`,
+        '--out',
+        `m${seed}.onnx`,
+        '--register',
+        'delay',
+      )
+      expect(r.code).toBe(0)
+    }
+    await run('models', 'alias', 'delay', 'champion', '1')
+    const d = json<{ schema: string; name: string; version: number; alias: string }>(
+      await run('deploy', 'delay@champion', '--deployment', 'flights', '--json'),
+    )
+    expect(d).toMatchObject({
+      schema: 'sluice.deployment/v1',
+      name: 'flights',
+      version: 1,
+      alias: 'champion',
+    })
+
+    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
+      cwd: dir,
+      env: { ...process.env, SLUICE_HOME: '' },
+    })
+    const url = await new Promise<string>((resolve, reject) => {
+      server!.stdout!.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
+      server!.on('exit', (code) => reject(new Error(`serve exited ${code}`)))
+    })
+    const predict = async () => {
+      const r = await fetch(`${url}/v1/deployments/flights/predict`, {
+        method: 'POST',
+        body: JSON.stringify({ instances: [{ distance: 800, origin: 'SFO' }] }),
+      })
+      expect(r.status).toBe(200)
+      return r.headers.get('x-model-version')
+    }
+    expect(await predict()).toBe('1')
+    // `sluice serve` is serving alone: no REST API.
+    expect((await fetch(`${url}/api/v1/models`)).status).toBe(404)
+
+    const t0 = Date.now()
+    expect((await run('deploy', 'delay@2', '--deployment', 'flights')).stdout).toBe(
+      'deployment flights → delay@2, was delay@1\n',
+    )
+    const deployedAt = Date.now()
+    while ((await predict()) !== '2') {
+      if (Date.now() - t0 > 5000) throw new Error('the server never switched to version 2')
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    expect(Date.now() - deployedAt).toBeLessThan(1500)
+
+    const list = json<{ items: { name: string; version: number }[] }>(
+      await run('deployments', 'list', '--json'),
+    )
+    expect(list.items).toEqual([expect.objectContaining({ name: 'flights', version: 2 })])
+    const show = json<{
+      history: { version: number; previous_version: number | null; alias: string | null }[]
+    }>(await run('deployments', 'show', 'flights', '--json'))
+    expect(show.history.map((h) => [h.version, h.previous_version, h.alias])).toEqual([
+      [2, 1, null],
+      [1, null, 'champion'],
+    ])
+  })
+
+  it('refuses a model that does not load, an unknown version, and an unknown deployment', async () => {
+    // A model file corrupted in the artifact store after it was registered.
+    const trained = await run(
+      'train',
+      '--algo',
+      'logistic',
+      '--data',
+      'train.csv',
+      '--target',
+      'delayed',
+      '--features',
+      'distance',
+      '--out',
+      'm3.onnx',
+    )
+    expect(trained.code).toBe(0)
+    const v3 = json<{ artifact: { digest: string } }>(
+      await run('models', 'register', 'delay', '--artifact', 'm3.onnx', '--flavor', 'onnx', '--json'),
+    )
+    const hex = v3.artifact.digest.slice(7)
+    const blob = path.join(dir, '.sluice', 'artifacts', 'sha256', hex.slice(0, 2), hex)
+    chmodSync(blob, 0o644)
+    writeFileSync(blob, 'tampered')
+    const bad = await run('deploy', 'delay@3', '--deployment', 'flights')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(
+      /delay@3 cannot be deployed: it does not load \(blob sha256:\w+ is corrupt.*deployment "flights" is unchanged/,
+    )
+    expect(json<{ version: number }>(await run('deployments', 'show', 'flights', '--json')).version).toBe(2)
+    expect((await run('deploy', 'delay@9', '--deployment', 'flights')).code).toBe(2)
+    const missing = await run('deployments', 'show', 'nope')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('deployment "nope" not found')
+  })
+})
