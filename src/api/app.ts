@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { ERROR_CODES, SluiceError, toErrorDocument } from '../core/errors.js'
 import { newId } from '../core/ids.js'
+import { jsonLogger } from '../core/log.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { openApiDocument } from './openapi.js'
@@ -26,11 +27,9 @@ export interface AppOptions {
   log?: (entry: Record<string, unknown>) => void
 }
 
-const defaultLog = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(entry)}\n`)
-
 export function createApp(options: AppOptions): Hono {
   const app = new Hono()
-  const log = options.log ?? defaultLog
+  const log = options.log ?? jsonLogger()
 
   // Every request passes here: request id, structured log line, and (in a later issue) authentication.
   app.use('*', async (c, next) => {

@@ -13,7 +13,7 @@ export function newId(prefix = '', now: number = Date.now()): string {
     time = ALPHABET[t % 32] + time
     t = Math.floor(t / 32)
   }
-  const bytes = randomBytes(10)
+  const bytes = random10()
   let rand = ''
   let acc = 0
   let bits = 0
@@ -26,4 +26,19 @@ export function newId(prefix = '', now: number = Date.now()): string {
     }
   }
   return prefix + time + rand
+}
+
+// Random bytes come from a pool refilled 4 KB at a time: one randomBytes call per id was a visible
+// share of the model server's time per request.
+const POOL = 4096
+let pool = Buffer.alloc(0)
+let offset = POOL
+
+function random10(): Buffer {
+  if (offset + 10 > pool.length) {
+    pool = randomBytes(POOL)
+    offset = 0
+  }
+  offset += 10
+  return pool.subarray(offset - 10, offset)
 }

@@ -24,7 +24,7 @@ const OIP_TYPE: Record<string, TensorDatatype> = {
 
 export class InferenceTimeout extends Error {}
 
-/** Runs a loaded version on validated inputs (onnxruntime computes on its own threads, off the event loop). */
+/** Runs a loaded version on validated inputs. onnxruntime-node runs it on this thread (inside a setImmediate). */
 export async function runModel(
   v: LoadedVersion,
   inputs: Record<string, InputTensor>,

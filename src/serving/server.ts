@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Hono } from 'hono'
+import { jsonLogger } from '../core/log.js'
 import { PredictionStream } from '../core/prediction.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { DeploymentTable } from './deployments.js'
@@ -30,7 +31,11 @@ export interface Serving {
 /** The model server's parts, wired: deployments polled from the store, loaded models, routes, metrics. */
 export async function startServing(o: ServingOptions): Promise<Serving> {
   const log =
-    o.log ?? ((e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`))
+    o.log ??
+    (
+      (logger) => (e: Record<string, unknown>) =>
+        logger({ time: new Date().toISOString(), ...e })
+    )(jsonLogger())
   const cache = new ModelCache(o.registry, path.resolve(o.dir))
   const table = new DeploymentTable(o.registry.store.deployments, cache, { pollMs: o.pollMs ?? 500, log })
   const stream = new PredictionStream(o.streamCapacity ?? 10_000)
