@@ -8,8 +8,7 @@ import { SluiceError } from './errors.js'
  *   sluice.yaml:3: store.backend: expected one of "sqlite"|"postgres", got "mysql"
  */
 export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const { doc, lineCounter } = parsed(text)
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!
     const line = lineCounter.linePos(first.pos[0]).line
@@ -59,6 +58,24 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
     return `${file}:${lineOf(issue.path)}: ${where}: ${expected}, got ${got}`
   })
   throw new SluiceError('INVALID_CONFIG', messages.join('\n'), { details: { file, issues: messages } })
+}
+
+/**
+ * The same text is often validated more than once in one process (sluice.yaml by the config, the
+ * pipeline and the gates); the parsed documents of the last few texts are kept. Documents are only
+ * read here, never changed.
+ */
+const recent = new Map<string, { doc: ReturnType<typeof parseDocument>; lineCounter: LineCounter }>()
+
+function parsed(text: string) {
+  let hit = recent.get(text)
+  if (!hit) {
+    const lineCounter = new LineCounter()
+    hit = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), lineCounter }
+    if (recent.size >= 4) recent.delete(recent.keys().next().value!)
+    recent.set(text, hit)
+  }
+  return hit
 }
 
 function valueAt(value: unknown, path: PropertyKey[]): unknown {
