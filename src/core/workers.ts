@@ -96,10 +96,30 @@ export class WorkerPool {
     w.postMessage(job.task, job.transfer)
   }
 
+  /**
+   * Asks each worker to release what it holds and end on its own; `terminate()` only for one that
+   * has not ended within a second. (Terminating a thread that holds an onnxruntime session can
+   * abort the whole process from a native finalizer.)
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()))
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate(), 1000)
+            w.once('exit', () => {
+              clearTimeout(timer)
+              resolve()
+            })
+            w.postMessage(CLOSE)
+          }),
+      ),
+    )
   }
 }
+
+/** The message that asks a worker to clean up and end. */
+const CLOSE = { __sluiceClose: true }
 
 /**
  * The worker side of a WorkerPool: answers each task with the handler's result (and moves the
@@ -107,10 +127,17 @@ export class WorkerPool {
  */
 export function serveTasks<T>(
   handle: (task: T) => Promise<{ result: unknown; transfer?: TransferListItem[] }>,
+  /** Releases what the worker holds (native sessions) before it ends. */
+  cleanup?: () => Promise<void> | void,
 ): void {
   const port = parentPort
   if (!port) throw new Error('serveTasks runs inside a worker thread')
   port.on('message', async (task: T) => {
+    if ((task as { __sluiceClose?: boolean })?.__sluiceClose) {
+      await cleanup?.()
+      port.close() // nothing left to wait for: the thread ends
+      return
+    }
     try {
       const { result, transfer } = await handle(task)
       port.postMessage({ result }, transfer ?? [])

@@ -5,10 +5,16 @@ import { OnnxModel, type PredictTask } from './runtime.js'
 // loaded on the first task and reused while the tasks carry the same model.
 let loaded: { bytes: Uint8Array; model: OnnxModel } | null = null
 
-serveTasks<PredictTask>(async (task) => {
-  if (loaded?.bytes !== task.model) {
+serveTasks<PredictTask>(
+  async (task) => {
+    if (loaded?.bytes !== task.model) {
+      await loaded?.model.close()
+      loaded = { bytes: task.model, model: await OnnxModel.load(task.model, 'the model', { threads: 1 }) }
+    }
+    return { result: await loaded.model.runRows(task.bindings, task.start, task.end) }
+  },
+  async () => {
     await loaded?.model.close()
-    loaded = { bytes: task.model, model: await OnnxModel.load(task.model, 'the model', { threads: 1 }) }
-  }
-  return { result: await loaded.model.runRows(task.bindings, task.start, task.end) }
-})
+    loaded = null
+  },
+)
