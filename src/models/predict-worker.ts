@@ -3,13 +3,13 @@ import { OnnxModel, type PredictTask } from './runtime.js'
 
 // Worker thread: runs batches of rows through its own single-threaded onnxruntime session,
 // loaded on the first task and reused while the tasks carry the same model.
-let loaded: { bytes: Uint8Array; model: OnnxModel } | null = null
+let loaded: { key: string; model: OnnxModel } | null = null
 
 serveTasks<PredictTask>(
   async (task) => {
-    if (loaded?.bytes !== task.model) {
+    if (loaded?.key !== task.key) {
       await loaded?.model.close()
-      loaded = { bytes: task.model, model: await OnnxModel.load(task.model, 'the model', { threads: 1 }) }
+      loaded = { key: task.key, model: await OnnxModel.load(task.model, 'the model', { threads: 1 }) }
     }
     return { result: await loaded.model.runRows(task.bindings, task.start, task.end) }
   },

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import ort from 'onnxruntime-node'
 import { SluiceError } from '../core/errors.js'
+import { newId } from '../core/ids.js'
 import type { Signature, TensorDatatype, TensorSpec } from '../core/types.js'
 import { availableThreads, WorkerPool, workerScript } from '../core/workers.js'
 import type { Frame } from '../data/frame.js'
@@ -56,6 +57,8 @@ export interface Part {
  */
 export class OnnxModel {
   private pool: WorkerPool | null = null
+  /** Names this loaded model in tasks sent to predict workers, which keep a session per key. */
+  private readonly key = newId('model_')
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -148,7 +151,13 @@ export class OnnxModel {
       threads > 1 && frame.rows >= PARALLEL_MIN_ROWS
         ? await Promise.all(
             ranges.map(([start, end]) =>
-              this.workers(threads).run<Record<string, Part>>({ model: this.bytes, bindings, start, end }),
+              this.workers(threads).run<Record<string, Part>>({
+                key: this.key,
+                model: this.bytes,
+                bindings,
+                start,
+                end,
+              }),
             ),
           )
         : await sequentially(ranges, ([start, end]) => this.runRows(bindings, start, end))
@@ -180,6 +189,8 @@ export class OnnxModel {
 
 /** A batch for a predict worker: the model's bytes and the rows of the bound columns to run. */
 export interface PredictTask {
+  /** Identifies the model across messages (a posted buffer arrives as a new object every time). */
+  key: string
   model: Uint8Array
   bindings: Binding[]
   start: number
