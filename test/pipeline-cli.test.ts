@@ -107,6 +107,20 @@ describe('sluice run: caching by content hash', () => {
     expect(log.stdout).toBe('counted 3\n')
   })
 
+  it('after --force, the cache holds what the forced run wrote', async () => {
+    const p = project(
+      'stages:\n  stamp:\n    cmd: node -e "console.log(process.hrtime.bigint())" > stamp.txt\n    outs: [stamp.txt]\n',
+    )
+    await p.run('run')
+    const first = p.read('stamp.txt')
+    await p.run('run', '--force')
+    const forced = p.read('stamp.txt')
+    expect(forced).not.toBe(first)
+    rmSync(path.join(p.dir, 'stamp.txt'))
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({ stamp: 'cached' })
+    expect(p.read('stamp.txt')).toBe(forced)
+  })
+
   it('runs independent stages side by side with --jobs', async () => {
     const stamp = (name: string) =>
       `  ${name}:\n    cmd: node -e "const t=Date.now();setTimeout(()=>require('fs').writeFileSync('${name}.json',JSON.stringify([t,Date.now()])),700)"\n    metrics: [${name}.json]\n`
@@ -211,6 +225,11 @@ describe('sluice run: failures', () => {
       'an out outside the project',
       'stages:\n  a:\n    cmd: echo\n    outs: [../x]\n',
       /expected a path inside the project/,
+    ],
+    [
+      'the project folder as an out',
+      'stages:\n  a:\n    cmd: echo\n    outs: [./]\n',
+      /not the project folder itself/,
     ],
   ])('refuses %s with exit 2 and a message naming it', async (_what, yaml, message) => {
     const p = project(yaml)

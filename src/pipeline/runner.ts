@@ -148,6 +148,9 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     }
 
     const written = [...stage.outs, ...stage.metrics]
+    // Interrupted while its deps were hashed: nothing is started (or deleted).
+    if (o.signal?.aborted)
+      throw new SluiceError('INTERNAL', 'interrupted before it started; nothing was cached')
     await outs.clear(written)
     const proc = startStage(stage, {
       root: pipeline.root,
@@ -157,6 +160,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     })
     const onAbort = () => proc.kill()
     o.signal?.addEventListener('abort', onAbort)
+    if (o.signal?.aborted) proc.kill()
     const exit = await proc.done.finally(() => o.signal?.removeEventListener('abort', onAbort))
     rec.exit_code = exit.code
     rec.log = (await artifacts.put([proc.log()])).digest

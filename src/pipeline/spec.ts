@@ -21,8 +21,9 @@ export const depPath = z
 export const projectPath = z
   .string()
   .min(1)
-  .refine((p) => !path.isAbsolute(p) && !normalise(p).startsWith('..'), {
-    message: 'expected a path inside the project, relative to sluice.yaml (no leading / or ..)',
+  .refine((p) => !path.isAbsolute(p) && !normalise(p).startsWith('..') && normalise(p) !== '.', {
+    message:
+      'expected a path inside the project, relative to sluice.yaml (no leading / or .., not the project folder itself)',
   })
   .transform(normalise)
 

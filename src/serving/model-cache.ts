@@ -22,6 +22,9 @@ export interface LoadedVersion {
  * Loads registered versions (artifact fetched into the serving folder, verified) and unloads them
  * when no deployment holds them and no request runs on them, so a swap never pulls a model out from under a running request.
  */
+/** Versions whose session was released (a version is unloaded once, whoever asks). */
+const unloaded = new WeakSet<LoadedVersion>()
+
 export class ModelCache {
   private readonly loaded = new Map<string, Promise<LoadedVersion>>()
 
@@ -65,7 +68,7 @@ export class ModelCache {
   }
 
   private unloadIfUnused(v: LoadedVersion): void {
-    if (v.holders <= 0 && v.inFlight === 0) void this.unload(v)
+    if (v.holders <= 0 && v.inFlight === 0) this.unload(v).catch(() => {}) // a release that fails leaves nothing to undo
   }
 
   async close(): Promise<void> {
@@ -75,6 +78,8 @@ export class ModelCache {
   }
 
   private async unload(v: LoadedVersion): Promise<void> {
+    if (unloaded.has(v)) return
+    unloaded.add(v)
     const key = `${v.model}@${v.version}`
     const current = await this.loaded.get(key)?.catch(() => undefined)
     if (current === v) this.loaded.delete(key)

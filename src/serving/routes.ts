@@ -192,6 +192,8 @@ export function servingRoutes(d: Deps): Hono {
     }
     gauge.inc()
     inFlightCounts.set(labels.deployment, inFlight + 1)
+    // Held from here, so a swap while the body is still arriving cannot unload the version.
+    const hold = deps.cache.acquire(v)
     let status = 200
     try {
       const { id, body } = await handle(await c.req.text(), deployment, v, requestId, started)
@@ -222,6 +224,7 @@ export function servingRoutes(d: Deps): Hono {
       failure.headers['x-request-id'] = requestId
       throw failure
     } finally {
+      hold()
       gauge.dec()
       inFlightCounts.set(labels.deployment, (inFlightCounts.get(labels.deployment) ?? 1) - 1)
       deps.metrics.requests.inc({ ...labels, code: String(status) })

@@ -66,7 +66,16 @@ export class KyselyPipelineStore implements PipelineStore {
       await trx
         .insertInto('stage_cache')
         .values({ ...record, outs: JSON.stringify(record.outs), metrics: JSON.stringify(record.metrics) })
-        .onConflict((oc) => oc.column('key').doNothing())
+        // A forced re-run replaces the entry: its outs are the ones now stored (and referenced below).
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            outs: eb.ref('excluded.outs'),
+            metrics: eb.ref('excluded.metrics'),
+            log: eb.ref('excluded.log'),
+            run_id: eb.ref('excluded.run_id'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
         .execute()
       await trx.deleteFrom('blob_refs').where('owner', '=', owner).execute()
       const refs = blobRefs(Object.values(record.outs), record.log, owner)
