@@ -4,10 +4,9 @@
 // alias it as champion, search, print its model card, predict with it and verify the artifact
 // store (all in ./demo/); then run the example pipeline (examples/flights-delay) twice.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cell, frameFromColumns, loadFrame, sliceWindow, writeFrame } from '../dist/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const demo = path.join(root, 'demo')
@@ -33,39 +32,16 @@ function sluiceIn(cwd, ...args) {
   }
 }
 
-/** The model's columns from the raw flights: hour and weekday of `date` (UTC), delayed = delay > 15 min. */
-function features(frame) {
-  const col = (name) => frame.columns.find((c) => c.name === name)
-  const [date, delay, distance, origin, destination] = [
-    'date',
-    'delay',
-    'distance',
-    'origin',
-    'destination',
-  ].map(col)
-  const rows = Array.from({ length: frame.rows }, (_, r) => r)
-  return frameFromColumns({
-    hour: rows.map((r) => new Date(date.values[r]).getUTCHours()),
-    weekday: rows.map((r) => new Date(date.values[r]).getUTCDay()),
-    distance: rows.map((r) => cell(distance, r)),
-    origin: rows.map((r) => cell(origin, r)),
-    destination: rows.map((r) => cell(destination, r)),
-    delayed: rows.map((r) => (cell(delay, r) > 15 ? 1 : 0)),
-  })
-}
-
 rmSync(demo, { recursive: true, force: true })
 mkdirSync(demo, { recursive: true })
-process.stdout.write('preparing January–February (training) and March (evaluation) from the flights…\n')
-const { frame } = await loadFrame(flights)
-await writeFrame(
-  features(sliceWindow(frame, { column: 'date', from: '2001-01-01', to: '2001-03-01' })),
-  path.join(demo, 'jan-feb.parquet'),
-)
-await writeFrame(
-  features(sliceWindow(frame, { column: 'date', from: '2001-03-01', to: '2001-04-01' })),
-  path.join(demo, 'march.parquet'),
-)
+// The example pipeline's prepare step derives the model's columns (hour, weekday, delayed, …).
+const example = path.join(root, 'examples', 'flights-delay')
+const prepared = spawnSync(process.execPath, [path.join(example, 'prepare.mjs'), flights, demo], {
+  stdio: 'inherit',
+})
+if (prepared.status !== 0) process.exit(prepared.status ?? 1)
+renameSync(path.join(demo, 'train.parquet'), path.join(demo, 'jan-feb.parquet'))
+renameSync(path.join(demo, 'eval.parquet'), path.join(demo, 'march.parquet'))
 
 sluice('init')
 sluice('data', 'add', flights, '--name', 'flights')
@@ -138,7 +114,6 @@ sluice('artifacts', 'verify')
 
 // The same loop as a pipeline (examples/flights-delay): prepare → validate → train → evaluate →
 // gate → register, then again with everything cached, and why nothing would run now.
-const example = path.join(root, 'examples', 'flights-delay')
 for (const leftover of ['.sluice', 'data', 'models', 'reports'])
   rmSync(path.join(example, leftover), { recursive: true, force: true })
 sluiceIn(example, 'run')

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Digest } from '../core/hash.js'
-import { MODEL_STATUSES } from '../core/types.js'
+import { MODEL_STATUSES, TENSOR_DATATYPES } from '../core/types.js'
 
 /** Request bodies of the REST API; also the source of their JSON Schemas in /openapi.json. */
 const digest = z
@@ -10,21 +10,7 @@ const digest = z
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
 const tensor = z.strictObject({
   name: z.string(),
-  datatype: z.enum([
-    'BOOL',
-    'UINT8',
-    'UINT16',
-    'UINT32',
-    'UINT64',
-    'INT8',
-    'INT16',
-    'INT32',
-    'INT64',
-    'FP16',
-    'FP32',
-    'FP64',
-    'BYTES',
-  ]),
+  datatype: z.enum(TENSOR_DATATYPES),
   shape: z.array(z.number().int()),
 })
 

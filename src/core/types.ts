@@ -22,20 +22,23 @@ export interface ColumnSchema {
 }
 
 /** Tensor datatypes of the Open Inference Protocol v2. */
-export type TensorDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES'
+export const TENSOR_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const
+
+export type TensorDatatype = (typeof TENSOR_DATATYPES)[number]
 
 export interface TensorSpec {
   name: string

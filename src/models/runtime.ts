@@ -7,7 +7,8 @@ import { availableThreads, WorkerPool, workerScript } from '../core/workers.js'
 import type { Frame } from '../data/frame.js'
 import { type Binding, bindColumns, feedsFor } from './feeds.js'
 
-const DATATYPES: Record<string, TensorDatatype> = {
+/** onnxruntime's tensor types by their Open Inference Protocol names. */
+export const OIP_DATATYPE: Record<string, TensorDatatype> = {
   float32: 'FP32',
   float64: 'FP64',
   float16: 'FP16',
@@ -108,7 +109,7 @@ export class OnnxModel {
           'INVALID_INPUT',
           `${label}: "${m.name}" is not a tensor; sluice serves models whose inputs and outputs are tensors`,
         )
-      const datatype = DATATYPES[m.type]
+      const datatype = OIP_DATATYPE[m.type]
       if (!datatype)
         throw new SluiceError(
           'INVALID_INPUT',

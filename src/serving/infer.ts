@@ -1,26 +1,13 @@
 import ort from 'onnxruntime-node'
-import type { TensorDatatype } from '../core/types.js'
+import { OIP_DATATYPE } from '../models/runtime.js'
 import type { LoadedVersion } from './model-cache.js'
 import type { OutputTensor } from './protocol/outputs.js'
 import type { InputTensor } from './protocol/request.js'
 
-const ORT_TYPE: Record<string, ort.Tensor.Type> = {
-  FP32: 'float32',
-  FP64: 'float64',
-  INT64: 'int64',
-  INT32: 'int32',
-  BOOL: 'bool',
-  BYTES: 'string',
-}
-
-const OIP_TYPE: Record<string, TensorDatatype> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  int64: 'INT64',
-  int32: 'INT32',
-  bool: 'BOOL',
-  string: 'BYTES',
-}
+const ORT_TYPE = Object.fromEntries(Object.entries(OIP_DATATYPE).map(([type, oip]) => [oip, type])) as Record<
+  string,
+  ort.Tensor.Type
+>
 
 export class InferenceTimeout extends Error {}
 
@@ -37,7 +24,11 @@ export async function runModel(
   return Object.fromEntries(
     Object.entries(out).map(([name, t]) => [
       name,
-      { datatype: OIP_TYPE[t.type] ?? 'BYTES', dims: t.dims.map(Number), data: t.data as ArrayLike<unknown> },
+      {
+        datatype: OIP_DATATYPE[t.type] ?? 'BYTES',
+        dims: t.dims.map(Number),
+        data: t.data as ArrayLike<unknown>,
+      },
     ]),
   )
 }

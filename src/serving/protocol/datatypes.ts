@@ -1,26 +1,9 @@
-import type { TensorDatatype, TensorSpec } from '../../core/types.js'
+import { TENSOR_DATATYPES, type TensorDatatype, type TensorSpec } from '../../core/types.js'
 import { badRequest, ProtocolError } from './errors.js'
 import { describeJson, isLosslessNumber } from './json.js'
 
-/** Every datatype of the Open Inference Protocol v2. */
-export const DATATYPES: readonly TensorDatatype[] = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-]
-
 export const isDatatype = (v: unknown): v is TensorDatatype =>
-  typeof v === 'string' && (DATATYPES as readonly string[]).includes(v)
+  typeof v === 'string' && (TENSOR_DATATYPES as readonly string[]).includes(v)
 
 /** The model input types the codec feeds: those of tabular models, as batch prediction. */
 export const INPUT_DATATYPES = ['FP32', 'FP64', 'INT64', 'INT32', 'BOOL', 'BYTES'] as const

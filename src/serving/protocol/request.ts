@@ -1,7 +1,6 @@
-import type { Signature, TensorDatatype, TensorSpec } from '../../core/types.js'
+import { type Signature, TENSOR_DATATYPES, type TensorDatatype, type TensorSpec } from '../../core/types.js'
 import {
   convertData,
-  DATATYPES,
   describe,
   describeAll,
   dimsFor,
@@ -111,7 +110,7 @@ function readInput(raw: unknown, i: number): SentInput {
   }
   if (!isDatatype(raw.datatype)) {
     throw badRequest(
-      `${where}: datatype ${JSON.stringify(raw.datatype ?? null)} is not an Open Inference Protocol datatype (${DATATYPES.join(', ')})`,
+      `${where}: datatype ${JSON.stringify(raw.datatype ?? null)} is not an Open Inference Protocol datatype (${TENSOR_DATATYPES.join(', ')})`,
     )
   }
   if (!Array.isArray(raw.data))
