@@ -4,7 +4,7 @@
 //   FastAPI + uvicorn + scikit-learn answering the same protocol (the baseline teams use).
 // Targets: sluice ≥ 30% of the bare server's requests/s with batching off, ≥ 50% with it on,
 // p99 ≤ 20 ms, zero errors. Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn.
-// Run: npm run bench:serving [-- --seconds 10 --connections 100]
+// Run: npm run bench:serving [-- --seconds 10 --connections 100 --threads 1]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -17,6 +17,9 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '100' },
+    // One load-generator thread: on a 2-core machine a second one takes CPU from the server under
+    // test (and its p99); one wrk thread drives the bare server as hard as two do.
+    threads: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(here, 'out', 'serving') },
   },
 })
@@ -103,7 +106,7 @@ function wrk(url: string): Load {
   const out = execFileSync(
     'wrk',
     [
-      '-t2',
+      `-t${values.threads}`,
       `-c${values.connections}`,
       `-d${values.seconds}s`,
       '--latency',
@@ -135,6 +138,10 @@ async function measure(cmd: string, args: string[], url: string, log: string): P
 
 const bareScript = `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')})}).listen(18401,'127.0.0.1')`
 const bare = await measure(process.execPath, ['-e', bareScript], 'http://127.0.0.1:18401/', 'bare.log')
+// The floor under "batching off": Node http plus one onnxruntime call per request, nothing else
+// (no parsing, validation, logging or metrics) — what a per-request model call costs on this machine.
+const ortScript = `const ort=require('onnxruntime-node');ort.InferenceSession.create('model.onnx',{intraOpNumThreads:1,interOpNumThreads:1}).then((m)=>require('http').createServer((q,s)=>{q.resume();q.on('end',()=>m.run({distance:new ort.Tensor('float32',Float32Array.of(1234),[1,1]),hour:new ort.Tensor('float32',Float32Array.of(17),[1,1]),origin:new ort.Tensor('string',['ORD'],[1,1])}).then(()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')}))}).listen(18405,'127.0.0.1'))`
+const ortOnly = await measure(process.execPath, ['-e', ortScript], 'http://127.0.0.1:18405/', 'ort-only.log')
 const off = await measure(
   process.execPath,
   [bin, 'serve', '--port', '18402'],
@@ -160,12 +167,16 @@ console.log(
   `${values.connections} connections, ${values.seconds} s each, one-row OIP v2 requests (wrk on 127.0.0.1)`,
 )
 console.log(line('bare node http (fixed body)', bare))
+console.log(line('node http + one onnxruntime call', ortOnly))
 console.log(line('sluice serve, batching off', off))
 console.log(line('sluice serve, batching on (64, 1ms)', on))
 console.log(line('FastAPI + uvicorn + scikit-learn', fastapi))
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
 console.log(
   `batching off: ${((100 * off.rps) / bare.rps).toFixed(0)}% of bare (target ≥ 30%: ${verdict(off.rps >= 0.3 * bare.rps)}), ×${(off.rps / fastapi.rps).toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(off.p99ms <= 20)}; zero errors: ${verdict(off.errors === 0)}`,
+)
+console.log(
+  `batching off is ${((100 * off.rps) / ortOnly.rps).toFixed(0)}% of node http + one onnxruntime call per request (${((100 * ortOnly.rps) / bare.rps).toFixed(0)}% of bare)`,
 )
 console.log(
   `batching on:  ${((100 * on.rps) / bare.rps).toFixed(0)}% of bare (target ≥ 50%: ${verdict(on.rps >= 0.5 * bare.rps)}), ×${(on.rps / fastapi.rps).toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(on.p99ms <= 20)}; zero errors: ${verdict(on.errors === 0)}`,

@@ -122,4 +122,53 @@ describe('sluice deploy, deployments, serve', () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('deployment "nope" not found')
   })
+
+  it('deploys through a running server (--server), which applies the limits in sluice.yaml', async () => {
+    const project = tempDir('sluice-server-limits-')
+    writeFileSync(
+      path.join(project, 'sluice.yaml'),
+      `home: ${JSON.stringify(path.join(dir, '.sluice'))}\nserving:\n  max_body_mb: 0.01\n  timeout: 5s\n`,
+    )
+    const web = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], {
+      cwd: project,
+      env: { ...process.env, SLUICE_HOME: '' },
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        web.stdout!.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
+        web.on('exit', (code) => reject(new Error(`server exited ${code}`)))
+      })
+      const viaServer = (...args: string[]) =>
+        sluice([...args, '--server', url], { cwd: tempDir('sluice-elsewhere-') })
+      const doc = json<{ name: string; version: number; batching: unknown }>(
+        await viaServer('deploy', 'delay@1', '--deployment', 'web', '--batch-size', '16', '--json'),
+      )
+      expect(doc).toMatchObject({ name: 'web', version: 1, batching: { max_rows: 16, max_wait_ms: 2 } })
+      const listed = json<{ items: { name: string }[] }>(await viaServer('deployments', 'list', '--json'))
+      expect(listed.items.map((d) => d.name)).toContain('web')
+      const shown = json<{ history: { version: number }[] }>(
+        await viaServer('deployments', 'show', 'web', '--json'),
+      )
+      expect(shown.history.map((h) => h.version)).toEqual([1])
+      const refused = await viaServer('deploy', 'delay@3', '--deployment', 'web')
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toMatch(/delay@3 cannot be deployed: it does not load/)
+
+      const infer = (values: number) =>
+        fetch(`${url}/v1/deployments/web/predict`, {
+          method: 'POST',
+          body: JSON.stringify({
+            instances: Array.from({ length: values }, () => ({ distance: 800, origin: 'SFO' })),
+          }),
+        })
+      let answered = await infer(1)
+      for (let t0 = Date.now(); answered.status === 404 && Date.now() - t0 < 5000; answered = await infer(1))
+        await new Promise((r) => setTimeout(r, 50))
+      expect(answered.status).toBe(200)
+      // max_body_mb: 0.01 is 10,485 bytes; 400 instances are about 14 KB.
+      expect((await infer(400)).status).toBe(413)
+    } finally {
+      web.kill('SIGTERM')
+    }
+  })
 })

@@ -5,16 +5,21 @@ import { createApp } from '../src/api/app.js'
 import { listen, type RunningServer } from '../src/api/server.js'
 import { loadConfig } from '../src/core/config.js'
 import { frameFromColumns } from '../src/data/build.js'
+import { OnnxModel } from '../src/models/runtime.js'
 import { train } from '../src/models/train.js'
 import { LocalRegistry } from '../src/registry/local.js'
 import { deploy } from '../src/serving/deploy.js'
+import { OFF_THREAD_MS } from '../src/serving/infer.js'
+import { shortestFloat32 } from '../src/serving/protocol/outputs.js'
 import { type Serving, startServing } from '../src/serving/server.js'
 import { tempDir } from './support/cli.js'
+import { fixedBatchModel, slowModel } from './support/onnx-models.js'
 
 let home: string
 let registry: LocalRegistry
 let serving: Serving
 let server: RunningServer
+const logs: Record<string, unknown>[] = []
 
 /** A logistic model on distance (number) and origin (string); `shift` makes a second, different version. */
 function model(shift: number): Uint8Array {
@@ -47,7 +52,12 @@ beforeAll(async () => {
   await register(model(0), 'v1.onnx')
   await register(model(250), 'v2.onnx')
   await deploy(registry, 'delay@1', 'flights')
-  serving = await startServing({ registry, dir: path.join(home, 'serving'), pollMs: 100, log: () => {} })
+  serving = await startServing({
+    registry,
+    dir: path.join(home, 'serving'),
+    pollMs: 100,
+    log: (e) => logs.push(e),
+  })
   server = await listen(
     createApp({
       registry,
@@ -57,6 +67,7 @@ beforeAll(async () => {
     }),
     '127.0.0.1',
     0,
+    serving.fastPath,
   )
 })
 afterAll(async () => {
@@ -171,6 +182,31 @@ describe('Open Inference Protocol v2', () => {
     )
     expect(big.status).toBe(413)
     expect(((await big.json()) as { error: string }).error).toMatch(/larger than/)
+    // Streamed without a content-length: refused once the bytes read pass the limit.
+    const chunk = new TextEncoder().encode(' '.repeat(1 << 20))
+    let sent = 0
+    const streamed = await fetch(`${server.url}/v2/models/flights/infer`, {
+      method: 'POST',
+      body: new ReadableStream({
+        pull(c) {
+          if (sent++ < 10) c.enqueue(chunk)
+          else c.close()
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit)
+    expect(streamed.status).toBe(413)
+  })
+
+  it('logs every inference request with its id, path, status and duration', async () => {
+    logs.length = 0
+    await post('/v2/models/flights/infer', request([1], ['SFO']), { 'x-request-id': 'logged-1' })
+    await post('/v2/models/nope/infer', request([1], ['SFO']), { 'x-request-id': 'logged-2' })
+    expect(logs.filter((e) => e.msg === 'request')).toEqual([
+      expect.objectContaining({ request_id: 'logged-1', path: '/v2/models/flights/infer', status: 200 }),
+      expect.objectContaining({ request_id: 'logged-2', path: '/v2/models/nope/infer', status: 404 }),
+    ])
+    expect(typeof logs[0]!.duration_ms).toBe('number')
   })
 
   it('serves the plain endpoint with field-level errors', async () => {
@@ -255,5 +291,65 @@ describe('Open Inference Protocol v2', () => {
       max_rows: 64,
       max_wait_ms: 20,
     })
+  })
+
+  it('runs a slow model on worker threads: the server answers other requests while it computes', async () => {
+    const file = path.join(home, 'slow.onnx')
+    writeFileSync(file, slowModel())
+    const v = await registry.registerModelVersion({
+      name: 'slow',
+      artifact: await registry.storeArtifact(file),
+      flavor: 'onnx',
+    })
+    await deploy(registry, `slow@${v.version}`, 'slow')
+    await serving.table.refresh()
+    const loaded = serving.table.get('slow')!.current!
+    expect(loaded.cost.fixedMs + loaded.cost.perRowMs).toBeGreaterThan(OFF_THREAD_MS)
+
+    const rows = Array.from({ length: 4000 }, (_, i) => (i % 100) / 10)
+    const finished: string[] = []
+    const inference = post('/v2/models/slow/infer', {
+      inputs: [{ name: 'x', shape: [rows.length, 1], datatype: 'FP32', data: rows }],
+    }).then(async (r) => {
+      finished.push('infer')
+      return r
+    })
+    await new Promise((r) => setTimeout(r, 30))
+    const live = await fetch(`${server.url}/v2/health/live`)
+    finished.push('live')
+    expect(live.status).toBe(200)
+    const r = await inference
+    // On this thread the call would hold the event loop until it ended; on a worker it does not.
+    expect(finished).toEqual(['live', 'infer'])
+    expect(r.status).toBe(200)
+    const out = ((await r.json()) as { outputs: { shape: number[]; data: number[] }[] }).outputs[0]!
+    expect(out.shape).toEqual([rows.length, 1])
+    // The same numbers as the model run here, on this thread.
+    const here = await OnnxModel.load(slowModel())
+    const expected = await here.runTensors({
+      x: { type: 'float32', dims: [rows.length, 1], data: Float32Array.from(rows) },
+    })
+    await here.close()
+    expect(out.data).toEqual(Array.from(expected.y!.data as Float32Array, shortestFloat32))
+  })
+
+  it('refuses micro-batching for a model whose batch size is fixed, and deploys it without', async () => {
+    const file = path.join(home, 'fixed.onnx')
+    writeFileSync(file, fixedBatchModel())
+    const v = await registry.registerModelVersion({
+      name: 'fixed',
+      artifact: await registry.storeArtifact(file),
+      flavor: 'onnx',
+    })
+    await expect(
+      deploy(registry, `fixed@${v.version}`, 'fixed', { batching: { max_rows: 8, max_wait_ms: 2 } }),
+    ).rejects.toThrow(/cannot be micro-batched: its input "x" has a fixed batch size \(shape \[1, 1\]\)/)
+    expect(await registry.store.deployments.getDeployment('fixed')).toBeNull()
+    await deploy(registry, `fixed@${v.version}`, 'fixed')
+    await serving.table.refresh()
+    const r = await post('/v2/models/fixed/infer', {
+      inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [2.5] }],
+    })
+    expect(((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([2.5])
   })
 })

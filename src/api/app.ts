@@ -7,6 +7,7 @@ import type { LocalRegistry } from '../registry/local.js'
 import { openApiDocument } from './openapi.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { datasetRoutes } from './routes/datasets.js'
+import { deploymentRoutes } from './routes/deployments.js'
 import { modelRoutes } from './routes/models.js'
 
 /** Something later capabilities mount into the one server process (serving, monitoring, the UI). */
@@ -80,6 +81,7 @@ export function createApp(options: AppOptions): Hono {
     app.route('/api/v1', modelRoutes(options.registry))
     app.route('/api/v1', datasetRoutes(options.registry, options.tmpDir))
     app.route('/api/v1', artifactRoutes(options.registry))
+    app.route('/api/v1', deploymentRoutes(options.registry))
   }
   for (const m of options.modules ?? []) app.route(m.prefix, m.routes)
   return app

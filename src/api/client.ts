@@ -24,6 +24,8 @@ import type {
   Registry,
   SearchQuery,
 } from '../registry/types.js'
+import type { DeploymentDoc, Deployments } from '../serving/deploy.js'
+import type { DeploymentEvent, DeploymentRecord } from '../store/types.js'
 
 /** The Registry interface over HTTP, for `--server URL`: the same calls, made on a running server. */
 export class HttpRegistry implements Registry {
@@ -72,7 +74,8 @@ export class HttpRegistry implements Registry {
     return res
   }
 
-  private async json<T>(
+  /** One JSON call on the server; an error answer becomes the SluiceError it describes. */
+  async json<T>(
     method: string,
     route: string,
     init: Parameters<HttpRegistry['request']>[2] = {},
@@ -205,4 +208,37 @@ function versionPath(ref: string): string {
         ? 'latest'
         : selector.alias
   return `/api/v1/models/${name}/versions/${sel}`
+}
+
+/** Deployments on a running server (`sluice deploy --server URL`): the server loads and checks the model. */
+export class HttpDeployments implements Deployments {
+  private readonly http: HttpRegistry
+
+  constructor(serverUrl: string) {
+    this.http = new HttpRegistry(serverUrl)
+  }
+
+  deploy(
+    ref: string,
+    name: string,
+    options: { batching: DeploymentRecord['batching'] },
+  ): Promise<DeploymentDoc> {
+    return this.http.json('PUT', `/api/v1/deployments/${encodeURIComponent(name)}`, {
+      json: { model: ref, batching: options.batching },
+    })
+  }
+
+  async list(): Promise<DeploymentDoc[]> {
+    return (await this.http.json<{ items: DeploymentDoc[] }>('GET', '/api/v1/deployments')).items
+  }
+
+  show(name: string, limit: number): Promise<DeploymentDoc & { history: DeploymentEvent[] }> {
+    return this.http.json('GET', `/api/v1/deployments/${encodeURIComponent(name)}`, {
+      query: new URLSearchParams({ limit: String(limit) }),
+    })
+  }
+
+  close(): Promise<void> {
+    return this.http.close()
+  }
 }

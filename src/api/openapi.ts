@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { SLUICE_VERSION } from '../core/version.js'
-import { aliasBody, folderBody, gcBody, registerBody, statusBody, tagsBody } from './schemas.js'
+import { aliasBody, deployBody, folderBody, gcBody, registerBody, statusBody, tagsBody } from './schemas.js'
 
 type Json = Record<string, unknown>
 
@@ -25,6 +25,7 @@ const query = (name: string, description: string, schema: Json = { type: 'string
 
 const NAME = path('name', 'Model or dataset name')
 const REF = path('ref', 'Version number, `latest`, or an alias')
+const DEPLOYMENT = path('name', 'Deployment name')
 
 /** The OpenAPI 3.1 description of the REST API, served at /openapi.json. */
 export function openApiDocument(): Json {
@@ -34,7 +35,7 @@ export function openApiDocument(): Json {
     info: {
       title: 'sluice',
       version: SLUICE_VERSION,
-      description: 'Model registry, datasets and artifacts of a sluice home.',
+      description: 'Model registry, datasets, artifacts and deployments of a sluice home.',
     },
     paths: {
       '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('Up', { type: 'object' }) } } },
@@ -174,6 +175,26 @@ export function openApiDocument(): Json {
           responses: { 200: ok('Report', { type: 'object' }), ...errors },
         },
       },
+      '/api/v1/deployments': {
+        get: {
+          summary: 'Every deployment and the version answering it',
+          responses: { 200: ok('Deployments', { type: 'object' }), ...errors },
+        },
+      },
+      '/api/v1/deployments/{name}': {
+        get: {
+          summary: 'One deployment and its history of versions',
+          parameters: [DEPLOYMENT, query('limit', 'History entries (default 20)', { type: 'integer' })],
+          responses: { 200: ok('Deployment', ref('Deployment')), ...errors },
+        },
+        put: {
+          summary:
+            'Point a deployment at a version (created if new); the model is loaded and checked first, and one that does not load is refused with the reason',
+          parameters: [DEPLOYMENT],
+          requestBody: body(deployBody),
+          responses: { 200: ok('Deployed', ref('Deployment')), ...errors },
+        },
+      },
     },
     components: {
       schemas: {
@@ -205,6 +226,11 @@ export function openApiDocument(): Json {
           },
         },
         Alias: { type: 'object', properties: { schema: { const: 'sluice.alias/v1' } } },
+        Deployment: {
+          type: 'object',
+          description: 'See docs/schemas/deployment.md',
+          properties: { schema: { const: 'sluice.deployment/v1' } },
+        },
         DatasetVersion: { type: 'object', description: 'See docs/schemas/dataset-version.md' },
         Artifact: {
           type: 'object',

@@ -68,3 +68,16 @@ export const gcBody = z.strictObject({
   apply: z.boolean().default(false),
   grace_seconds: z.number().nonnegative().default(3600),
 })
+
+export const deployBody = z.strictObject({
+  /** NAME@REF: a version number, `latest` or an alias (resolved now and recorded). */
+  model: z.string().min(1),
+  /** Micro-batching: rows per model call and how long the first request waits; null turns it off. */
+  batching: z
+    .strictObject({
+      max_rows: z.number().int().positive(),
+      max_wait_ms: z.number().nonnegative().max(60_000),
+    })
+    .nullable()
+    .default(null),
+})

@@ -1,5 +1,6 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 
 export interface RunningServer {
@@ -8,10 +9,21 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Listens on host:port (port 0 picks a free one) and resolves once the socket is bound. */
-export function listen(app: Hono, host: string, port: number): Promise<RunningServer> {
+/** Answers a request straight from Node's objects (true), or leaves it to the app (false). */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
+
+/**
+ * Listens on host:port (port 0 picks a free one) and resolves once the socket is bound. A fast
+ * path, when given, sees each request first (the model server's inference routes).
+ */
+export function listen(app: Hono, host: string, port: number, fastPath?: FastPath): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+    const toApp = getRequestListener(app.fetch)
+    const server = createServer((req, res) => {
+      if (!fastPath?.(req, res)) void toApp(req, res)
+    })
+    server.listen(port, host, () => {
+      const info = server.address() as AddressInfo
       const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address
       resolve({
         url: `http://${shownHost}:${info.port}`,
@@ -19,7 +31,7 @@ export function listen(app: Hono, host: string, port: number): Promise<RunningSe
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done())
-            ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+            server.closeAllConnections()
           }),
       })
     })

@@ -27,6 +27,29 @@ describe('loadConfig', () => {
     expect(c.store).toEqual({ backend: 'sqlite', path: path.join(dir, '.sluice', 'sluice.db') })
     expect(c.artifacts).toEqual({ backend: 'fs', path: path.join(dir, '.sluice', 'artifacts') })
     expect(c.server).toEqual({ host: '127.0.0.1', port: 8321 })
+    expect(c.serving).toEqual({
+      maxBodyBytes: 8 << 20,
+      timeoutMs: 30_000,
+      maxInFlight: 512,
+      streamCapacity: 10_000,
+    })
+  })
+
+  it('reads the model server limits, and names a timeout that is not a duration', () => {
+    const dir = tmp()
+    writeFileSync(
+      path.join(dir, 'sluice.yaml'),
+      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n',
+    )
+    expect(loadConfig({ cwd: dir, env: {} }).serving).toEqual({
+      maxBodyBytes: 524_288,
+      timeoutMs: 250,
+      maxInFlight: 64,
+      streamCapacity: 10_000,
+    })
+    expect(configError('serving:\n  timeout: soon\n').message).toMatch(
+      /^sluice\.yaml:2: serving\.timeout: a duration such as 500ms or 30s, 15m, 2h or 7d/,
+    )
   })
 
   it('takes the home from --home, then SLUICE_HOME, then sluice.yaml', () => {
@@ -43,7 +66,7 @@ describe('loadConfig', () => {
     const e = configError('server:\n  port: 9000\nstor:\n  backend: sqlite\n')
     expect(e.code).toBe('INVALID_CONFIG')
     expect(e.message).toBe(
-      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server, stages, gates',
+      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server, serving, stages, gates',
     )
   })
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
+import { DURATION_EXAMPLES, parseDuration } from './duration.js'
 import { SluiceError } from './errors.js'
 import { parseYamlWith } from './yaml.js'
 
@@ -28,6 +29,24 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8321),
     })
     .default({ host: '127.0.0.1', port: 8321 }),
+  /** The model server's limits (`sluice serve`, `sluice server`). */
+  serving: z
+    .strictObject({
+      /** Largest request body in megabytes; a larger one is answered 413. */
+      max_body_mb: z.number().positive().default(8),
+      /** Longest a request waits for the model, e.g. `30s` or `500ms`; beyond it, 504. */
+      timeout: z
+        .string()
+        .refine((s) => (parseDuration(s) ?? 0) > 0, {
+          message: `a duration such as 500ms or ${DURATION_EXAMPLES}`,
+        })
+        .default('30s'),
+      /** Requests in flight per deployment beyond which new ones are shed with 503 and Retry-After. */
+      max_in_flight: z.number().int().positive().default(512),
+      /** Prediction records held for monitoring before new ones are dropped (and counted). */
+      stream_capacity: z.number().int().positive().default(10_000),
+    })
+    .default({ max_body_mb: 8, timeout: '30s', max_in_flight: 512, stream_capacity: 10_000 }),
   /** Pipeline stages; validated by the pipeline module (src/pipeline/spec.ts). */
   stages: z.unknown().optional(),
   /** Quality-gate rules; validated by the gates module. */
@@ -44,6 +63,7 @@ export interface ResolvedConfig {
   store: { backend: 'sqlite'; path: string }
   artifacts: { backend: 'fs'; path: string }
   server: { host: string; port: number }
+  serving: { maxBodyBytes: number; timeoutMs: number; maxInFlight: number; streamCapacity: number }
 }
 
 export const CONFIG_FILE = 'sluice.yaml'
@@ -95,5 +115,11 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       path: path.resolve(base, parsed.artifacts.path ?? path.join(home, 'artifacts')),
     },
     server: parsed.server,
+    serving: {
+      maxBodyBytes: Math.round(parsed.serving.max_body_mb * 1024 * 1024),
+      timeoutMs: parseDuration(parsed.serving.timeout)!,
+      maxInFlight: parsed.serving.max_in_flight,
+      streamCapacity: parsed.serving.stream_capacity,
+    },
   }
 }

@@ -52,6 +52,13 @@ export interface Part {
   data: OutputData
 }
 
+/** A tensor as plain data (postable to a worker thread). */
+export interface PlainTensor {
+  type: ort.Tensor.Type
+  dims: readonly number[]
+  data: OutputData
+}
+
 /**
  * An ONNX model loaded in onnxruntime (CPU). Its signature comes from the session's input and
  * output metadata; `predictFrame` maps frame columns to inputs by name, in batches.
@@ -128,6 +135,33 @@ export class OnnxModel {
     return (await this.session.run(feeds)) as Record<string, ort.Tensor>
   }
 
+  /** Runs plain tensors here (onnxruntime runs on this thread, inside a setImmediate). */
+  async runTensors(feeds: Record<string, PlainTensor>): Promise<Record<string, PlainTensor>> {
+    const tensors: Record<string, ort.Tensor> = {}
+    for (const name in feeds) {
+      const f = feeds[name]!
+      tensors[name] = new ort.Tensor(f.type, f.data as never, f.dims)
+    }
+    const out = await this.run(tensors)
+    const plain: Record<string, PlainTensor> = {}
+    for (const name in out) {
+      const t = out[name]!
+      plain[name] = { type: t.type, dims: t.dims, data: t.data }
+    }
+    return plain
+  }
+
+  /**
+   * Runs plain tensors on one of `threads` worker threads (each with its own session), so a slow
+   * call does not hold this thread: what a server does with a model whose calls take milliseconds.
+   */
+  runTensorsInWorker(
+    feeds: Record<string, PlainTensor>,
+    threads: number,
+  ): Promise<Record<string, PlainTensor>> {
+    return this.workers(threads).run<Record<string, PlainTensor>>({ key: this.key, model: this.bytes, feeds })
+  }
+
   /** Runs rows [start, end) of the bound columns; the outputs are plain objects a worker can post. */
   async runRows(bindings: Binding[], start: number, end: number): Promise<Record<string, Part>> {
     const out = await this.run(feedsFor(bindings, start, end))
@@ -188,15 +222,15 @@ export class OnnxModel {
   }
 }
 
-/** A batch for a predict worker: the model's bytes and the rows of the bound columns to run. */
-export interface PredictTask {
+/**
+ * A task for a predict worker: the model's bytes and either rows of the bound columns to run, or
+ * ready tensors.
+ */
+export type PredictTask = {
   /** Identifies the model across messages (a posted buffer arrives as a new object every time). */
   key: string
   model: Uint8Array
-  bindings: Binding[]
-  start: number
-  end: number
-}
+} & ({ bindings: Binding[]; start: number; end: number } | { feeds: Record<string, PlainTensor> })
 
 async function sequentially<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = []

@@ -3,10 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { isoNow } from '../core/clock.js'
 import { SluiceError } from '../core/errors.js'
+import type { TensorSpec } from '../core/types.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkName } from '../registry/names.js'
 import { parseModelRef } from '../registry/refs.js'
-import type { DeploymentRecord } from '../store/types.js'
+import type { DeploymentEvent, DeploymentRecord } from '../store/types.js'
 import { ModelCache } from './model-cache.js'
 
 /**
@@ -15,6 +16,24 @@ import { ModelCache } from './model-cache.js'
  * fetched and loaded first; one that does not load is refused with the reason, and the deployment
  * keeps the version it had. Running servers pick the change up from the store.
  */
+/** `sluice.deployment/v1`: a deployment as the CLI prints it and the REST API answers it. */
+export function deploymentDoc(r: DeploymentRecord, previous: DeploymentRecord | null = null) {
+  return {
+    schema: 'sluice.deployment/v1',
+    name: r.name,
+    model: r.model,
+    version: r.version,
+    alias: r.alias,
+    batching: r.batching,
+    revision: r.revision,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    ...(previous !== null && { previous: { model: previous.model, version: previous.version } }),
+  }
+}
+
+export type DeploymentDoc = ReturnType<typeof deploymentDoc>
+
 export async function deploy(
   registry: LocalRegistry,
   ref: string,
@@ -27,8 +46,10 @@ export async function deploy(
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'sluice-deploy-'))
   const cache = new ModelCache(registry, scratch)
   try {
-    await cache.load(v.name, v.version)
+    const loaded = await cache.load(v.name, v.version)
+    if (options.batching) refuseFixedBatch(loaded.signature.inputs, `${v.name}@${v.version}`)
   } catch (e) {
+    if (e instanceof SluiceError && e.code === 'USAGE') throw e
     throw new SluiceError(
       'INVALID_INPUT',
       `${v.name}@${v.version} cannot be deployed: it does not load (${(e as Error).message}); deployment "${deployment}" is unchanged`,
@@ -48,4 +69,52 @@ export async function deploy(
     at: isoNow(),
   })
   return { record, previous }
+}
+
+/** Micro-batching stacks requests along the first dimension: a model that fixes it cannot batch. */
+function refuseFixedBatch(inputs: TensorSpec[], label: string): void {
+  const fixed = inputs.find((i) => (i.shape[0] ?? -1) > 0)
+  if (fixed)
+    throw new SluiceError(
+      'USAGE',
+      `${label} cannot be micro-batched: its input "${fixed.name}" has a fixed batch size (shape [${fixed.shape.join(', ')}]), and batching stacks requests along that dimension; deploy it without --batch-size`,
+    )
+}
+
+/**
+ * What the CLI does with deployments, wherever they live: in this home's store (`localDeployments`)
+ * or on a running server (`HttpDeployments`, for `--server URL`).
+ */
+export interface Deployments {
+  deploy(
+    ref: string,
+    name: string,
+    options: { batching: DeploymentRecord['batching'] },
+  ): Promise<DeploymentDoc>
+  list(): Promise<DeploymentDoc[]>
+  show(name: string, limit: number): Promise<DeploymentDoc & { history: DeploymentEvent[] }>
+  close(): Promise<void>
+}
+
+export function localDeployments(registry: LocalRegistry): Deployments {
+  const store = registry.store.deployments
+  return {
+    async deploy(ref, name, options) {
+      const { record, previous } = await deploy(registry, ref, name, options)
+      return deploymentDoc(record, previous)
+    },
+    async list() {
+      return (await store.listDeployments()).map((r) => deploymentDoc(r))
+    },
+    async show(name, limit) {
+      const record = await store.getDeployment(name)
+      if (!record)
+        throw new SluiceError(
+          'NOT_FOUND',
+          `deployment "${name}" not found; list them with \`sluice deployments list\``,
+        )
+      return { ...deploymentDoc(record), history: await store.history(name, limit) }
+    },
+    close: () => registry.close(),
+  }
 }

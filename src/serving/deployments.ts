@@ -1,6 +1,5 @@
 import type { DeploymentRecord, DeploymentStore } from '../store/types.js'
 import { Batcher } from './batcher.js'
-import { runModel } from './infer.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
 
 export interface ActiveDeployment {
@@ -119,7 +118,7 @@ export class DeploymentTable {
 
 function batcherFor(record: DeploymentRecord, v: LoadedVersion): Batcher | null {
   if (!record.batching) return null
-  return new Batcher((inputs) => runModel(v, inputs), {
+  return new Batcher(v.run, {
     maxRows: record.batching.max_rows,
     maxWaitMs: record.batching.max_wait_ms,
   })

@@ -1,6 +1,7 @@
-import ort from 'onnxruntime-node'
-import { OIP_DATATYPE } from '../models/runtime.js'
-import type { LoadedVersion } from './model-cache.js'
+import type ort from 'onnxruntime-node'
+import type { Signature, TensorSpec } from '../core/types.js'
+import { availableThreads } from '../core/workers.js'
+import { OIP_DATATYPE, type OnnxModel, type PlainTensor } from '../models/runtime.js'
 import type { OutputTensor } from './protocol/outputs.js'
 import type { InputTensor } from './protocol/request.js'
 
@@ -9,39 +10,132 @@ const ORT_TYPE = Object.fromEntries(Object.entries(OIP_DATATYPE).map(([type, oip
   ort.Tensor.Type
 >
 
-export class InferenceTimeout extends Error {}
+/** A model call expected to take longer than this runs on a worker thread, not the event loop. */
+export const OFF_THREAD_MS = 1
 
-/** Runs a loaded version on validated inputs. onnxruntime-node runs it on this thread (inside a setImmediate). */
-export async function runModel(
-  v: LoadedVersion,
-  inputs: Record<string, InputTensor>,
-): Promise<Record<string, OutputTensor>> {
-  const feeds: Record<string, ort.Tensor> = {}
-  for (const [name, t] of Object.entries(inputs)) {
-    feeds[name] = new ort.Tensor(ORT_TYPE[t.datatype]!, t.data as never, t.dims)
-  }
-  const out = await v.onnx.run(feeds)
-  return Object.fromEntries(
-    Object.entries(out).map(([name, t]) => [
-      name,
-      {
-        datatype: OIP_DATATYPE[t.type] ?? 'BYTES',
-        dims: t.dims.map(Number),
-        data: t.data as ArrayLike<unknown>,
-      },
-    ]),
-  )
+export type RunModel = (inputs: Record<string, InputTensor>) => Promise<Record<string, OutputTensor>>
+
+/** How a loaded model is run: its measured cost and the function that runs it. */
+export interface ModelRunner {
+  run: RunModel
+  /** Measured at load: milliseconds per call ≈ fixedMs + perRowMs × rows. */
+  cost: { fixedMs: number; perRowMs: number }
 }
 
-/** The work's result, or InferenceTimeout after `ms`; the work itself goes on (it cannot be stopped). */
-export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InferenceTimeout(`no answer within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
+/**
+ * Measures the model once at load (a 1-row and a 64-row call on neutral inputs: zeros, empty
+ * strings) and returns a runner that keeps calls expected to take under OFF_THREAD_MS on this
+ * thread — a worker hop costs more than a small model's whole call — and sends the rest to worker
+ * threads with their own sessions, so a slow model (or a big batch) never stalls the server.
+ */
+export async function modelRunner(onnx: OnnxModel): Promise<ModelRunner> {
+  const cost = await measureCost(onnx)
+  const threads = availableThreads()
+  const slow = (rows: number) => cost.fixedMs + cost.perRowMs * rows > OFF_THREAD_MS
+  // A model slow even on one row always runs off-thread: start its workers now, not on a request.
+  if (slow(1)) await onnx.runTensorsInWorker(neutralFeeds(onnx.signature, 1), threads)
+  return {
+    cost,
+    run: async (inputs) => {
+      let rows = 1
+      const feeds: Record<string, PlainTensor> = {}
+      for (const name in inputs) {
+        const t = inputs[name]!
+        rows = t.dims[0] ?? 1
+        feeds[name] = { type: ORT_TYPE[t.datatype]!, dims: t.dims, data: t.data as PlainTensor['data'] }
+      }
+      const out = slow(rows) ? await onnx.runTensorsInWorker(feeds, threads) : await onnx.runTensors(feeds)
+      const outputs: Record<string, OutputTensor> = {}
+      for (const name in out) {
+        const t = out[name]!
+        outputs[name] = {
+          datatype: OIP_DATATYPE[t.type] ?? 'BYTES',
+          dims: t.dims.map(Number),
+          data: t.data as ArrayLike<unknown>,
+        }
+      }
+      return outputs
+    },
   }
+}
+
+/** The fastest of three calls at 1 and at 64 rows (the fastest is the least disturbed by other work). */
+async function measureCost(onnx: OnnxModel): Promise<ModelRunner['cost']> {
+  const time = async (rows: number) => {
+    const feeds = neutralFeeds(onnx.signature, rows)
+    await onnx.runTensors(feeds) // first call allocates
+    let best = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      await onnx.runTensors(feeds)
+      best = Math.min(best, performance.now() - t0)
+    }
+    return best
+  }
+  try {
+    const one = await time(1)
+    const batchable = onnx.signature.inputs.every((s) => s.shape[0] === -1)
+    const perRowMs = batchable ? Math.max(0, ((await time(64)) - one) / 63) : 0
+    return { fixedMs: Math.max(0, one - perRowMs), perRowMs }
+  } catch {
+    // A model that refuses neutral inputs cannot be measured: treat it as slow, off the event loop.
+    return { fixedMs: Number.POSITIVE_INFINITY, perRowMs: 0 }
+  }
+}
+
+function neutralFeeds(signature: Signature, rows: number): Record<string, PlainTensor> {
+  const feeds: Record<string, PlainTensor> = {}
+  for (const spec of signature.inputs) feeds[spec.name] = neutral(spec, rows)
+  return feeds
+}
+
+function neutral(spec: TensorSpec, rows: number): PlainTensor {
+  const dims = spec.shape.map((d, i) => (d > 0 ? d : i === 0 ? rows : 1))
+  const n = dims.reduce((a, b) => a * b, 1)
+  const type = ORT_TYPE[spec.datatype]!
+  const data: PlainTensor['data'] =
+    type === 'string'
+      ? new Array<string>(n).fill('')
+      : type === 'int64'
+        ? new BigInt64Array(n)
+        : type === 'uint64'
+          ? new BigUint64Array(n)
+          : type === 'bool'
+            ? new Uint8Array(n)
+            : new (typedArrayFor(type))(n)
+  return { type, dims, data }
+}
+
+function typedArrayFor(type: ort.Tensor.Type): new (n: number) => Float32Array | Float64Array | Int32Array {
+  const ctors: Record<string, new (n: number) => Float32Array | Float64Array | Int32Array> = {
+    float32: Float32Array,
+    float64: Float64Array,
+    int8: Int8Array as never,
+    int16: Int16Array as never,
+    int32: Int32Array,
+    uint8: Uint8Array as never,
+    uint16: Uint16Array as never,
+    uint32: Uint32Array as never,
+    float16: Uint16Array as never,
+  }
+  return ctors[type] ?? Float32Array
+}
+
+export class InferenceTimeout extends Error {}
+
+/** The work's result, or InferenceTimeout after `ms`; the work itself goes on (it cannot be stopped). */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new InferenceTimeout(`no answer within ${ms} ms`)), ms)
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (e) => {
+        clearTimeout(timer)
+        reject(e)
+      },
+    )
+  })
 }

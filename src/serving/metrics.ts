@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
+/** The series one deployment's version writes to on every request, looked up once. */
+export interface VersionCounters {
+  inFlight: { inc(): void; dec(): void }
+  /** Counts a finished request: its status, why it failed (null when it did not), its latency. */
+  finished(status: number, reason: string | null, seconds: number): void
+}
+
 /** Prometheus metrics of the model server, per deployment and version (`/metrics`). */
 export class ServingMetrics {
   readonly registry = new Registry()
@@ -46,6 +53,30 @@ export class ServingMetrics {
         this.set(dropped())
       },
     })
+  }
+
+  private readonly byVersion = new Map<string, VersionCounters>()
+
+  /** The counters of one deployment's version (prom-client hashes label sets per call; this does it once). */
+  forVersion(deployment: string, version: number): VersionCounters {
+    const key = `${deployment}\u0000${version}`
+    let c = this.byVersion.get(key)
+    if (!c) {
+      const labels = { deployment, version: String(version) }
+      const ok = this.requests.labels({ ...labels, code: '200' })
+      const latency = this.latency.labels(labels)
+      c = {
+        inFlight: this.inFlight.labels(deployment),
+        finished: (status, reason, seconds) => {
+          if (status === 200) ok.inc()
+          else this.requests.inc({ ...labels, code: String(status) })
+          if (reason) this.errors.inc({ ...labels, reason })
+          latency.observe(seconds)
+        },
+      }
+      this.byVersion.set(key, c)
+    }
+    return c
   }
 
   text(): Promise<string> {

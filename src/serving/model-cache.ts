@@ -5,6 +5,7 @@ import { isSluiceError, SluiceError } from '../core/errors.js'
 import type { Signature } from '../core/types.js'
 import { OnnxModel } from '../models/runtime.js'
 import type { Registry } from '../registry/types.js'
+import { type ModelRunner, modelRunner, type RunModel } from './infer.js'
 
 /** One registered version, loaded and ready to answer. */
 export interface LoadedVersion {
@@ -12,6 +13,9 @@ export interface LoadedVersion {
   version: number
   onnx: OnnxModel
   signature: Signature
+  /** Runs it: on this thread, or on worker threads when calls take longer than about a millisecond. */
+  run: RunModel
+  cost: ModelRunner['cost']
   /** Requests running on it now. */
   inFlight: number
   /** Deployments (or rollout arms) it answers for; it is unloaded when both counts are 0. */
@@ -97,7 +101,8 @@ export class ModelCache {
     }
     const file = doc.artifact.kind === 'file' ? dest : await onnxIn(dest, `${model}@${version}`)
     const onnx = await OnnxModel.load(file, `${model}@${version}`)
-    return { model, version, onnx, signature: onnx.signature, inFlight: 0, holders: 0 }
+    const { run, cost } = await modelRunner(onnx)
+    return { model, version, onnx, signature: onnx.signature, run, cost, inFlight: 0, holders: 0 }
   }
 }
 

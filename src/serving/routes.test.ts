@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { PredictionStream } from '../core/prediction.js'
 import type { Signature } from '../core/types.js'
 import type { DeploymentTable } from './deployments.js'
+import { DEFAULT_LIMITS, inferenceHandler } from './handler.js'
 import { ServingMetrics } from './metrics.js'
 import { type LoadedVersion, ModelCache } from './model-cache.js'
-import { DEFAULT_LIMITS, servingRoutes } from './routes.js'
+import { servingRoutes } from './routes.js'
 
 const signature: Signature = {
   inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 1] }],
@@ -19,7 +20,7 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     signature,
     inFlight: 0,
     holders: 1,
-    onnx: { run },
+    run,
   } as unknown as LoadedVersion
   const deployment = {
     record: { name: 'd', model: 'm', version: 4, alias: null, revision: 1, created_at: '', updated_at: '' },
@@ -29,13 +30,14 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
   const table = { get: (n: string) => (n === 'd' ? deployment : undefined), list: () => [deployment] }
   const stream = new PredictionStream(2)
   const metrics = new ServingMetrics(() => stream.dropped)
-  const app = servingRoutes({
+  const deps = {
     table: table as unknown as DeploymentTable,
     cache: new ModelCache(null as never, '/nonexistent'),
     metrics,
     stream,
     limits: { ...DEFAULT_LIMITS, ...limits },
-  })
+  }
+  const app = servingRoutes(deps, inferenceHandler(deps))
   const infer = (id: string) =>
     app.request('/v2/models/d/infer', {
       method: 'POST',
@@ -51,7 +53,7 @@ describe('serving routes: failures', () => {
     const { infer, metrics } = routesWith(async () => {
       calls++
       if (calls === 1) throw new Error('bad tensor')
-      return { y: { type: 'float32', dims: [1, 1], data: Float32Array.of(0.5) } }
+      return { y: { datatype: 'FP32', dims: [1, 1], data: Float32Array.of(0.5) } }
     })
     const r = await infer('req-1')
     expect(r.status).toBe(500)
@@ -72,14 +74,14 @@ describe('serving routes: failures', () => {
     expect(r.status).toBe(504)
     expect(await r.json()).toEqual({ error: 'model m@4 gave no answer within 50 ms (request slow-1)' })
     expect(v.inFlight).toBe(1)
-    finish({ y: { type: 'float32', dims: [1, 1], data: Float32Array.of(1) } })
+    finish({ y: { datatype: 'FP32', dims: [1, 1], data: Float32Array.of(1) } })
     await new Promise((resolve) => setTimeout(resolve, 10))
     expect(v.inFlight).toBe(0)
   })
 
   it('sheds load with 503 and Retry-After beyond the in-flight bound; a full prediction stream drops and counts', async () => {
     const pending: ((v: unknown) => void)[] = []
-    const answer = { y: { type: 'float32', dims: [1, 1], data: Float32Array.of(1) } }
+    const answer = { y: { datatype: 'FP32', dims: [1, 1], data: Float32Array.of(1) } }
     let hold = true
     const { infer, metrics, stream } = routesWith(
       () => (hold ? new Promise((resolve) => pending.push(resolve)) : Promise.resolve(answer)),

@@ -1,12 +1,21 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import type { Hono } from 'hono'
 import { jsonLogger } from '../core/log.js'
 import { PredictionStream } from '../core/prediction.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { DeploymentTable } from './deployments.js'
+import { inferenceFastPath } from './fast-path.js'
+import {
+  DEFAULT_LIMITS,
+  type InferCall,
+  inferenceHandler,
+  type Reply,
+  type ServingLimits,
+} from './handler.js'
 import { ServingMetrics } from './metrics.js'
 import { ModelCache } from './model-cache.js'
-import { DEFAULT_LIMITS, type ServingLimits, servingRoutes } from './routes.js'
+import { servingRoutes } from './routes.js'
 
 export interface ServingOptions {
   registry: LocalRegistry
@@ -22,6 +31,10 @@ export interface ServingOptions {
 
 export interface Serving {
   routes: Hono
+  /** Answers one inference request (what the routes and the fast path call). */
+  handle: (call: InferCall) => Promise<Reply>
+  /** The inference routes answered from Node's own objects (give it to `listen`). */
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean
   stream: PredictionStream
   metrics: ServingMetrics
   table: DeploymentTable
@@ -41,12 +54,17 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
   const stream = new PredictionStream(o.streamCapacity ?? 10_000)
   const metrics = new ServingMetrics(() => stream.dropped)
   await table.start()
-  const routes = servingRoutes({ table, cache, metrics, stream, limits: { ...DEFAULT_LIMITS, ...o.limits } })
+  const limits = { ...DEFAULT_LIMITS, ...o.limits }
+  const deps = { table, cache, metrics, stream, limits }
+  const handle = inferenceHandler(deps)
+  const routes = servingRoutes(deps, handle)
   routes.get('/metrics', async (c) =>
     c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
   )
   return {
     routes,
+    handle,
+    fastPath: inferenceFastPath(handle, { maxBodyBytes: limits.maxBodyBytes, log }),
     stream,
     metrics,
     table,

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { Command } from 'commander'
 import { SluiceError } from '../../core/errors.js'
+import { jsonLogger } from '../../core/log.js'
 import { openLocal, resolveConfig } from '../context.js'
 import type { Runner } from '../run.js'
 
@@ -36,14 +37,23 @@ function serveAction(rest: boolean) {
     const { createApp } = await import('../../api/app.js')
     const { listen } = await import('../../api/server.js')
     const { startServing } = await import('../../serving/server.js')
-    const serving = await startServing({ registry, dir: path.join(config.home, 'serving') })
+    const log = jsonLogger()
+    const { streamCapacity, ...limits } = config.serving
+    const serving = await startServing({
+      registry,
+      dir: path.join(config.home, 'serving'),
+      limits,
+      streamCapacity,
+      log: (e) => log({ time: new Date().toISOString(), ...e }),
+    })
     const app = createApp({
       registry,
       tmpDir: path.join(config.home, 'tmp'),
       rest,
       modules: [{ prefix: '/', routes: serving.routes }],
+      log,
     })
-    const server = await listen(app, o.host ?? config.server.host, port)
+    const server = await listen(app, o.host ?? config.server.host, port, serving.fastPath)
     const line = o.json
       ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
       : `sluice server listening on ${server.url} (home ${config.home})`

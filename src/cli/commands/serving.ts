@@ -1,8 +1,7 @@
 import type { Command } from 'commander'
-import { SluiceError } from '../../core/errors.js'
-import type { DeploymentRecord } from '../../store/types.js'
+import type { Deployments } from '../../serving/deploy.js'
 import { durationMs, positiveInt } from '../args.js'
-import { openLocal, resolveConfig } from '../context.js'
+import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
 import { makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
 
@@ -25,27 +24,21 @@ export function servingCommands(program: Command, run: Runner) {
     .option('--json', 'print a sluice.deployment/v1 document')
     .action(
       run(async (o, cmd) => {
-        const { deploy } = await import('../../serving/deploy.js')
-        const registry = await openLocal(resolveConfig(o))
-        try {
-          const batching =
-            o.batchSize === undefined
-              ? null
-              : {
-                  max_rows: positiveInt(o.batchSize as string, '--batch-size'),
-                  max_wait_ms: durationMs(o.batchWait as string, '--batch-wait'),
-                }
-          const { record, previous } = await deploy(registry, cmd.args[0]!, o.deployment as string, {
-            batching,
-          })
-          makeOutput(Boolean(o.json)).result(
-            deploymentDoc(record, previous),
-            () =>
-              `deployment ${record.name} → ${record.model}@${record.version}${record.alias ? ` (${record.alias})` : ''}${previous ? `, was ${previous.model}@${previous.version}` : ' (new)'}`,
-          )
-        } finally {
-          await registry.close()
-        }
+        const batching =
+          o.batchSize === undefined
+            ? null
+            : {
+                max_rows: positiveInt(o.batchSize as string, '--batch-size'),
+                max_wait_ms: durationMs(o.batchWait as string, '--batch-wait'),
+              }
+        const doc = await withDeployments(o, (d) =>
+          d.deploy(cmd.args[0]!, o.deployment as string, { batching }),
+        )
+        makeOutput(Boolean(o.json)).result(
+          doc,
+          () =>
+            `deployment ${doc.name} → ${doc.model}@${doc.version}${doc.alias ? ` (${doc.alias})` : ''}${doc.previous ? `, was ${doc.previous.model}@${doc.previous.version}` : ' (new)'}`,
+        )
       }),
     )
 
@@ -56,17 +49,14 @@ export function servingCommands(program: Command, run: Runner) {
     .option('--json', 'print a sluice.deployment-list/v1 document')
     .action(
       run(async (o) => {
-        const registry = await openLocal(resolveConfig(o))
-        const items = await registry.store.deployments.listDeployments().finally(() => registry.close())
-        makeOutput(Boolean(o.json)).result(
-          { schema: 'sluice.deployment-list/v1', items: items.map((r) => deploymentDoc(r, null)) },
-          () =>
-            items.length === 0
-              ? 'no deployments yet; create one with `sluice deploy NAME@REF --deployment NAME`'
-              : table(
-                  ['DEPLOYMENT', 'MODEL', 'VERSION', 'ALIAS', 'UPDATED'],
-                  items.map((r) => [r.name, r.model, String(r.version), r.alias ?? '-', r.updated_at]),
-                ),
+        const items = await withDeployments(o, (d) => d.list())
+        makeOutput(Boolean(o.json)).result({ schema: 'sluice.deployment-list/v1', items }, () =>
+          items.length === 0
+            ? 'no deployments yet; create one with `sluice deploy NAME@REF --deployment NAME`'
+            : table(
+                ['DEPLOYMENT', 'MODEL', 'VERSION', 'ALIAS', 'UPDATED'],
+                items.map((r) => [r.name, r.model, String(r.version), r.alias ?? '-', r.updated_at]),
+              ),
         )
       }),
     )
@@ -78,53 +68,37 @@ export function servingCommands(program: Command, run: Runner) {
     .option('--json', 'print a sluice.deployment/v1 document with its history')
     .action(
       run(async (o, cmd) => {
-        const name = cmd.args[0]!
-        const registry = await openLocal(resolveConfig(o))
-        try {
-          const record = await registry.store.deployments.getDeployment(name)
-          if (!record)
-            throw new SluiceError(
-              'NOT_FOUND',
-              `deployment "${name}" not found; list them with \`sluice deployments list\``,
-            )
-          const history = await registry.store.deployments.history(
-            name,
-            positiveInt(o.limit as string, '--limit'),
-          )
-          makeOutput(Boolean(o.json)).result({ ...deploymentDoc(record, null), history }, () =>
-            [
-              `deployment ${record.name} → ${record.model}@${record.version}${record.alias ? ` (${record.alias})` : ''}`,
-              '',
-              table(
-                ['AT', 'MODEL', 'VERSION', 'ALIAS', 'PREVIOUS'],
-                history.map((h) => [
-                  h.at,
-                  h.model,
-                  String(h.version),
-                  h.alias ?? '-',
-                  h.previous_version === null ? '-' : String(h.previous_version),
-                ]),
-              ),
-            ].join('\n'),
-          )
-        } finally {
-          await registry.close()
-        }
+        const limit = positiveInt(o.limit as string, '--limit')
+        const doc = await withDeployments(o, (d) => d.show(cmd.args[0]!, limit))
+        makeOutput(Boolean(o.json)).result(doc, () =>
+          [
+            `deployment ${doc.name} → ${doc.model}@${doc.version}${doc.alias ? ` (${doc.alias})` : ''}`,
+            '',
+            table(
+              ['AT', 'MODEL', 'VERSION', 'ALIAS', 'PREVIOUS'],
+              doc.history.map((h) => [
+                h.at,
+                h.model,
+                String(h.version),
+                h.alias ?? '-',
+                h.previous_version === null ? '-' : String(h.previous_version),
+              ]),
+            ),
+          ].join('\n'),
+        )
       }),
     )
 }
 
-function deploymentDoc(r: DeploymentRecord, previous: DeploymentRecord | null) {
-  return {
-    schema: 'sluice.deployment/v1',
-    name: r.name,
-    model: r.model,
-    version: r.version,
-    alias: r.alias,
-    batching: r.batching,
-    revision: r.revision,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-    ...(previous !== null && { previous: { model: previous.model, version: previous.version } }),
+/** Deployments of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */
+async function withDeployments<T>(o: GlobalOptions, fn: (d: Deployments) => Promise<T>): Promise<T> {
+  const server = o.server ?? process.env.SLUICE_SERVER
+  const d: Deployments = server
+    ? new (await import('../../api/client.js')).HttpDeployments(server)
+    : (await import('../../serving/deploy.js')).localDeployments(await openLocal(resolveConfig(o)))
+  try {
+    return await fn(d)
+  } finally {
+    await d.close()
   }
 }

@@ -54,7 +54,7 @@ describe('values of the declared datatype', () => {
       'input "x": element 1 (300) is out of range for INT8',
     )
     expect(message(() => convert('FP32', 'FP32', '[1e39]'))).toBe(
-      'input "x": element 0 (1e39) is beyond the range of FP32',
+      'input "x": element 0 (1e+39) is beyond the range of FP32',
     )
     expect(message(() => convert('FP16', 'FP32', '[1]'))).toBe(
       'input "x": FP16 data is not accepted; send it as FP32',

@@ -1,6 +1,6 @@
 import { TENSOR_DATATYPES, type TensorDatatype, type TensorSpec } from '../../core/types.js'
 import { badRequest, ProtocolError } from './errors.js'
-import { describeJson, isLosslessNumber } from './json.js'
+import { describeJson, isJsonNumber, isLosslessNumber, type JsonNumber, numberText } from './json.js'
 
 export const isDatatype = (v: unknown): v is TensorDatatype =>
   typeof v === 'string' && (TENSOR_DATATYPES as readonly string[]).includes(v)
@@ -80,13 +80,20 @@ export function exactInteger(literal: string): bigint | null {
   return Number.isSafeInteger(n) ? BigInt(n) : null
 }
 
+/** The exact integer a parsed JSON value stands for, or null if it is not one. */
+export function jsonInteger(v: unknown): bigint | null {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : null
+  return isLosslessNumber(v) ? exactInteger(v.value) : null
+}
+
 /**
- * A JSON number literal as a float of `d`: the nearest double, rounded once more to float32 for
- * FP32. A literal beyond the type's range is refused rather than turned into ±Infinity.
+ * A JSON number as a float of `d`: the nearest double, rounded once more to float32 for FP32. A
+ * number beyond the type's range is refused rather than turned into ±Infinity.
  */
-export function floatOf(literal: string, d: 'FP32' | 'FP64'): number {
-  const v = d === 'FP32' ? Math.fround(Number(literal)) : Number(literal)
-  if (!Number.isFinite(v)) throw new ElementProblem(`(${literal}) is beyond the range of ${d}`)
+export function floatOf(n: JsonNumber, d: 'FP32' | 'FP64'): number {
+  const double = typeof n === 'number' ? n : Number(n.value)
+  const v = d === 'FP32' ? Math.fround(double) : double
+  if (!Number.isFinite(v)) throw new ElementProblem(`(${numberText(n)}) is beyond the range of ${d}`)
   return v
 }
 
@@ -143,7 +150,7 @@ export function convertData(
   }
 }
 
-const literalOf = (e: unknown) => (isLosslessNumber(e) ? e.value : String(e))
+const literalOf = (e: unknown) => (isJsonNumber(e) ? numberText(e) : String(e))
 
 function readBool(declared: TensorDatatype, e: unknown): boolean {
   if (typeof e !== 'boolean')
@@ -160,13 +167,13 @@ function readString(declared: TensorDatatype, e: unknown): string {
 /** A float element as declared; null stands for NaN, the missing value the models impute. */
 function readFloat(declared: 'FP32' | 'FP64', e: unknown): number {
   if (e === null) return Number.NaN
-  if (!isLosslessNumber(e))
+  if (!isJsonNumber(e))
     throw new ElementProblem(`is ${describeJson(e)}, but ${declared} data must be numbers`)
-  return floatOf(e.value, declared)
+  return floatOf(e, declared)
 }
 
 function readInteger(declared: TensorDatatype, e: unknown): bigint {
-  const b = isLosslessNumber(e) ? exactInteger(e.value) : null
+  const b = jsonInteger(e)
   if (b === null) throw new ElementProblem(`is ${describeJson(e)}, but ${declared} data must be integers`)
   if (!inRange(b, declared)) throw new ElementProblem(`(${b}) is out of range for ${declared}`)
   return b

@@ -2,15 +2,15 @@ import type { Signature, TensorSpec } from '../../core/types.js'
 import {
   dimsFor,
   ElementProblem,
-  exactInteger,
   feedType,
   floatOf,
   type InputDatatype,
   type InputTensor,
   inRange,
+  jsonInteger,
 } from './datatypes.js'
 import { badRequest, type FieldError } from './errors.js'
-import { describeJson, isLosslessNumber, isObject, parseJson } from './json.js'
+import { describeJson, isJsonNumber, isObject, parseJson } from './json.js'
 import { jsonValues, type OutputTensor, outputsToWrite } from './outputs.js'
 
 /** A plain request's rows as the model's inputs. */
@@ -94,11 +94,11 @@ function fieldValue(type: InputDatatype, v: unknown): Value {
   switch (type) {
     case 'FP32':
     case 'FP64':
-      if (!isLosslessNumber(v)) throw wrong('a number')
-      return floatOf(v.value, type)
+      if (!isJsonNumber(v)) throw wrong('a number')
+      return floatOf(v, type)
     case 'INT64':
     case 'INT32': {
-      const b = isLosslessNumber(v) ? exactInteger(v.value) : null
+      const b = jsonInteger(v)
       if (b === null) throw wrong('an integer')
       if (!inRange(b, type)) return fail(`(${b}) is out of range for ${type}`)
       return b
@@ -107,7 +107,7 @@ function fieldValue(type: InputDatatype, v: unknown): Value {
       if (typeof v !== 'boolean') throw wrong('a boolean')
       return v
     case 'BYTES':
-      if (isLosslessNumber(v)) return String(Number(v.value))
+      if (isJsonNumber(v)) return typeof v === 'number' ? String(v) : String(Number(v.value))
       if (typeof v !== 'string') throw wrong('a string')
       return v
   }

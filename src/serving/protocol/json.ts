@@ -3,17 +3,39 @@ import { badRequest } from './errors.js'
 
 export { isLosslessNumber, type LosslessNumber }
 
+/** A JSON number as parsed: a double, or its literal text where a double could not hold it. */
+export type JsonNumber = number | LosslessNumber
+
+export const isJsonNumber = (v: unknown): v is JsonNumber => typeof v === 'number' || isLosslessNumber(v)
+
+/** The number's text as the client wrote it (or as the double prints). */
+export const numberText = (v: JsonNumber): string => (typeof v === 'number' ? String(v) : v.value)
+
+/** 16 digits in a row: a literal that may be an integer a double cannot hold exactly. */
+const LONG_DIGITS = /\d{16}/
+
+const LOSSLESS = { onDuplicateKey: ({ newValue }: { newValue: unknown }) => newValue }
+
 /**
- * Parses a request body keeping every number as its literal text (a LosslessNumber), so an INT64
- * such as 9007199254740993 is never rounded through a double. Duplicate keys are refused (plain
- * JSON.parse would silently keep the last). Malformed JSON is a 400 that says where it failed.
+ * Parses a request body. A body with no run of 16 digits is parsed natively (every number it can
+ * hold fits a double exactly enough: integers up to 15 digits are exact). Any other body keeps
+ * its numbers as literal text (LosslessNumber), so an INT64 such as 9007199254740993 is never
+ * rounded through a double. Duplicate keys: the last wins, as in JSON.parse. Malformed JSON is a
+ * 400 that says where it failed (lossless-json's messages name the position and what it expected).
  */
 export function parseJson(text: string): unknown {
   try {
-    return parse(text)
+    return LONG_DIGITS.test(text) ? parse(text, null, LOSSLESS) : JSON.parse(text)
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e
-    throw badRequest(`malformed JSON: ${e.message}${lineColumn(text, e.message)}`)
+    let failure: SyntaxError = e
+    try {
+      parse(text, null, LOSSLESS) // for its message
+    } catch (detailed) {
+      if (detailed instanceof SyntaxError) failure = detailed
+    }
+    const message = failure.message
+    throw badRequest(`malformed JSON: ${message}${lineColumn(text, message)}`)
   }
 }
 
@@ -50,7 +72,7 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** A parsed JSON value as an error message shows it: `string "far"`, `number 1.5`, `an array`. */
 export function describeJson(v: unknown): string {
-  if (isLosslessNumber(v)) return `number ${v.value}`
+  if (isJsonNumber(v)) return `number ${numberText(v)}`
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
   if (typeof v === 'boolean') return `boolean ${v}`
   if (v === null) return 'null'

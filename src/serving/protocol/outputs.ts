@@ -37,6 +37,19 @@ export function jsonValues(tensor: OutputTensor): unknown[] {
   return Array.from(tensor.data, writerFor(tensor.datatype))
 }
 
+/** An output's elements as JSON text, comma-separated (the inside of its `data` array). */
+export function jsonText(tensor: OutputTensor): string {
+  const write = writerFor(tensor.datatype)
+  const data = tensor.data
+  let out = ''
+  for (let i = 0; i < data.length; i++) {
+    const v = write(data[i])
+    const text = v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : String(v)
+    out += i === 0 ? text : `,${text}`
+  }
+  return out
+}
+
 function writerFor(datatype: TensorDatatype): (v: unknown) => unknown {
   switch (datatype) {
     case 'FP32':
@@ -57,6 +70,7 @@ function writerFor(datatype: TensorDatatype): (v: unknown) => unknown {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_NORMAL_FLOAT32 = 2 ** -126
 
 /**
  * The double nearest to the shortest decimal (at most 9 significant digits) that rounds back to
@@ -64,7 +78,10 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
  */
 export function shortestFloat32(v: number): number | null {
   if (!Number.isFinite(v)) return null
-  for (let digits = 1; digits < 9; digits++) {
+  // For normal floats six digits is where to start: float32 steps are finer than 6-digit decimals,
+  // so at most one 6-digit decimal rounds to v, and a shorter one that does is that same decimal
+  // (0.5 = 0.500000). Subnormals have fewer significant bits: those start from one digit.
+  for (let digits = Math.abs(v) < MIN_NORMAL_FLOAT32 ? 1 : 6; digits < 9; digits++) {
     const d = Number(v.toPrecision(digits))
     if (Math.fround(d) === v) return d
   }

@@ -4,13 +4,13 @@ import {
   describe,
   describeAll,
   dimsFor,
-  exactInteger,
   feedType,
   type InputTensor,
   isDatatype,
+  jsonInteger,
 } from './datatypes.js'
 import { badRequest } from './errors.js'
-import { isLosslessNumber, isObject, parseJson, toPlain } from './json.js'
+import { isObject, parseJson, toPlain } from './json.js'
 
 export type { InputTensor }
 
@@ -116,7 +116,9 @@ function readInput(raw: unknown, i: number): SentInput {
   if (!Array.isArray(raw.data))
     throw badRequest(`${where}: "data" must be an array (flat or nested, row-major)`)
   // Nested data is row-major, so flattening it gives the same order as flat data.
-  const data = raw.data.flat(Number.POSITIVE_INFINITY) as unknown[]
+  const data = (
+    raw.data.some(Array.isArray) ? raw.data.flat(Number.POSITIVE_INFINITY) : raw.data
+  ) as unknown[]
   const dims = shape as number[]
   const expected = dims.reduce((a, b) => a * b, 1)
   if (expected !== data.length) {
@@ -128,7 +130,8 @@ function readInput(raw: unknown, i: number): SentInput {
 }
 
 function dimension(d: unknown): number | null {
-  const b = isLosslessNumber(d) ? exactInteger(d.value) : null
+  if (typeof d === 'number') return Number.isSafeInteger(d) && d >= 0 ? d : null
+  const b = jsonInteger(d)
   return b !== null && b >= 0n && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : null
 }
 

@@ -105,16 +105,26 @@ describe('shortestFloat32', () => {
     expect(JSON.stringify(Math.fround(0.1))).toBe('0.10000000149011612') // what it avoids
   })
 
-  it('round-trips every float32 it writes, in at most 9 significant digits', () => {
+  it('round-trips every float32 it writes, in at most 9 significant digits, and no shorter one exists', () => {
+    // The obvious search, one digit at a time: what the shortcut (starting at 6 digits) must equal.
+    const shortest = (v: number) => {
+      for (let digits = 1; digits < 9; digits++) {
+        const d = Number(v.toPrecision(digits))
+        if (Math.fround(d) === v) return d
+      }
+      return Number(v.toPrecision(9))
+    }
     const bits = new Uint32Array(1)
     const f = new Float32Array(bits.buffer)
     let seed = 7
     for (let i = 0; i < 20_000; i++) {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0
       bits[0] = seed
-      const v = f[0]!
+      // Every 8th value is a "round" one (few digits), where starting the search at 6 digits matters.
+      const v = i % 8 === 0 ? Math.fround((seed % 1000) / 10 ** (seed % 7)) : f[0]!
       if (!Number.isFinite(v)) continue
       const d = shortestFloat32(v)!
+      expect(d).toBe(shortest(v))
       expect(Math.fround(Number(JSON.stringify(d)))).toBe(v)
       const significant = JSON.stringify(d)
         .replace(/^-|e.*$|\./g, '')

@@ -1,6 +1,6 @@
 import type { Signature } from '../../core/types.js'
 import { stringifyJson } from './json.js'
-import { jsonValues, type OutputTensor, outputsToWrite } from './outputs.js'
+import { jsonText, type OutputTensor, outputsToWrite } from './outputs.js'
 
 export interface InferResponseArgs {
   modelName: string
@@ -20,16 +20,15 @@ export interface InferResponseArgs {
  * decimal of the float32, NaN and ±Infinity null.
  */
 export function buildInferResponse(args: InferResponseArgs): string {
-  return stringifyJson({
-    model_name: args.modelName,
-    model_version: args.modelVersion,
-    ...(args.id === null ? {} : { id: args.id }),
-    ...(args.parameters ? { parameters: args.parameters } : {}),
-    outputs: outputsToWrite(args.outputs, args.signature, args.requested).map(([name, t]) => ({
-      name,
-      shape: t.dims,
-      datatype: t.datatype,
-      data: jsonValues(t),
-    })),
-  })
+  // Written by hand, not through a serialiser: this is on every request's path.
+  let out = `{"model_name":${JSON.stringify(args.modelName)},"model_version":${JSON.stringify(args.modelVersion)}`
+  if (args.id !== null) out += `,"id":${JSON.stringify(args.id)}`
+  if (args.parameters) out += `,"parameters":${stringifyJson(args.parameters)}`
+  out += ',"outputs":['
+  let first = true
+  for (const [name, t] of outputsToWrite(args.outputs, args.signature, args.requested)) {
+    out += `${first ? '' : ','}{"name":${JSON.stringify(name)},"shape":[${t.dims.join(',')}],"datatype":"${t.datatype}","data":[${jsonText(t)}]}`
+    first = false
+  }
+  return `${out}]}`
 }

@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { InferCall, Reply } from './handler.js'
+
+/** Inference routes: `/v2/models/{name}[/versions/{v}]/infer` and `/v1/deployments/{name}/predict`. */
+const INFER = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?|$)/
+const PREDICT = /^\/v1\/deployments\/([^/?]+)\/predict(?:\?|$)/
+
+/**
+ * Answers inference requests straight from Node's `http` objects, before the web framework: the
+ * framework's Request/Response objects and body streams cost more than a small model's whole call.
+ * Returns false for every other request (the caller hands it to the framework). Same handler,
+ * same answers, same request log line as the framework's routes.
+ */
+export function inferenceFastPath(
+  handle: (call: InferCall) => Promise<Reply>,
+  options: { maxBodyBytes: number; log: (entry: Record<string, unknown>) => void },
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'POST') return false
+    const url = req.url ?? ''
+    const infer = INFER.exec(url)
+    const predict = infer ? null : PREDICT.exec(url)
+    const match = infer ?? predict
+    const deployment = match && decode(match[1]!)
+    const version = match?.[2] === undefined ? undefined : decode(match[2])
+    if (!deployment || version === null) return false // the framework answers what this does not match
+    const started = performance.now()
+    const header = req.headers['x-request-id']
+    const call: Omit<InferCall, 'body'> = {
+      kind: infer ? 'infer' : 'predict',
+      deployment,
+      version,
+      requestId: typeof header === 'string' ? header : undefined,
+    }
+    const send = (reply: Reply) => {
+      res.writeHead(reply.status, reply.headers)
+      res.end(reply.body)
+      options.log({
+        level: reply.status >= 500 ? 'error' : 'info',
+        msg: 'request',
+        request_id: reply.headers['x-request-id'] ?? call.requestId ?? null,
+        method: 'POST',
+        path: url.split('?')[0],
+        status: reply.status,
+        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      })
+    }
+    const tooLarge = () => {
+      // The rest of the body is not read: close the connection once the answer is out.
+      res.setHeader('connection', 'close')
+      send({
+        status: 413,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: `request body is larger than ${options.maxBodyBytes} bytes` }),
+      })
+      req.destroy()
+    }
+    if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
+      tooLarge()
+      return true
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > options.maxBodyBytes) {
+        req.removeAllListeners('data')
+        req.removeAllListeners('end')
+        tooLarge()
+      } else chunks.push(chunk)
+    })
+    req.on('end', () => {
+      const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
+      handle({ ...call, body }).then(send, (e: Error) =>
+        send({
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ error: `internal error: ${e.message}` }),
+        }),
+      )
+    })
+    return true
+  }
+}
+
+/** A path segment decoded, or null when its percent-escapes are malformed. */
+function decode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return null
+  }
+}
