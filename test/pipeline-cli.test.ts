@@ -270,6 +270,41 @@ describe('sluice run: failures', () => {
     const status = json<{ stages: { state: string }[] }>(await p.run('status', '--json'))
     expect(status.stages[0]!.state).toBe('stale')
   })
+  it('kills a stage that ignores SIGTERM at the second interrupt (the first may be SIGHUP), and still records the run', async () => {
+    const p = project(`stages:
+  stubborn:
+    cmd: trap '' TERM; echo started; sleep 30; echo done > out.txt
+    outs: [out.txt]
+`)
+    const child = spawn(process.execPath, [BIN, 'run', '--json'], {
+      cwd: p.dir,
+      env: { ...process.env, SLUICE_HOME: '' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        stderr += d
+        if (stderr.includes('stubborn │ started')) resolve()
+      }),
+    )
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    child.kill('SIGHUP')
+    // The stage ignores SIGTERM: the run goes on through the grace period…
+    const early = await Promise.race([closed, new Promise((r) => setTimeout(() => r('running'), 400))])
+    expect(early).toBe('running')
+    expect(stderr).toContain('interrupting')
+    // …until the second interrupt kills it.
+    const t0 = Date.now()
+    child.kill('SIGINT')
+    expect(await closed).toBe(130)
+    // Well before the grace period (3 s from the first) would have ended it.
+    expect(Date.now() - t0).toBeLessThan(1500)
+    expect((JSON.parse(stdout) as RunDoc).status).toBe('interrupted')
+    const list = json<{ items: RunDoc[] }>(await p.run('runs', 'list', '--json'))
+    expect(list.items[0]!.status).toBe('interrupted')
+  })
 })
 
 describe('a pipeline of built-in stages', () => {

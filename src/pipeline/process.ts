@@ -4,8 +4,11 @@ import type { Stage } from './spec.js'
 export interface StageProcess {
   /** Exit code, or null when the process was killed by a signal. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }>
-  /** Stops the stage and everything it started (its whole process group). */
-  kill(): void
+  /**
+   * Stops the stage and everything it started (its whole process group): SIGTERM, then SIGKILL
+   * after a grace period; with `now`, SIGKILL at once.
+   */
+  kill(o?: { now: boolean }): void
   /** What the stage printed, stdout and stderr interleaved (the last MAX_LOG bytes). */
   log(): Buffer
   /** The last non-empty line the stage printed on stderr, where tools say why they failed. */
@@ -79,7 +82,11 @@ export function startStage(
   }
   return {
     done,
-    kill() {
+    kill(o = { now: false }) {
+      if (o.now) {
+        signal('SIGKILL')
+        return
+      }
       signal('SIGTERM')
       killTimer = setTimeout(() => signal('SIGKILL'), KILL_GRACE_MS)
       killTimer.unref()

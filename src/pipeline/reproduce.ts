@@ -42,6 +42,8 @@ export interface ReproduceOptions {
   keep?: boolean
   onEvent?: (e: RunEvent) => void
   signal?: AbortSignal
+  /** Aborting kills the running stages at once. */
+  kill?: AbortSignal
 }
 
 /**
@@ -139,6 +141,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceDoc> {
         sluice: o.sluice(home, path.join(folder, 'sluice.yaml')),
         ...(o.onEvent && { onEvent: o.onEvent }),
         ...(o.signal && { signal: o.signal }),
+        ...(o.kill && { kill: o.kill }),
       })
     } finally {
       await store.close()

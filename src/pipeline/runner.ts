@@ -31,6 +31,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Aborting interrupts the run: running stages are stopped and nothing of theirs is cached. */
   signal?: AbortSignal
+  /** Aborting kills the running stages at once (SIGKILL to their process groups); the run is still recorded. */
+  kill?: AbortSignal
   onEvent?: (e: RunEvent) => void
   clock?: Clock
 }
@@ -159,9 +161,15 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
       onLine: (line, stream) => emit({ type: 'output', stage: stage.name, line, stream }),
     })
     const onAbort = () => proc.kill()
+    const onKill = () => proc.kill({ now: true })
     o.signal?.addEventListener('abort', onAbort)
-    if (o.signal?.aborted) proc.kill()
-    const exit = await proc.done.finally(() => o.signal?.removeEventListener('abort', onAbort))
+    o.kill?.addEventListener('abort', onKill)
+    if (o.kill?.aborted) onKill()
+    else if (o.signal?.aborted) onAbort()
+    const exit = await proc.done.finally(() => {
+      o.signal?.removeEventListener('abort', onAbort)
+      o.kill?.removeEventListener('abort', onKill)
+    })
     rec.exit_code = exit.code
     rec.log = (await artifacts.put([proc.log()])).digest
     if (o.signal?.aborted) throw new SluiceError('INTERNAL', 'interrupted; nothing of this stage was cached')

@@ -4,6 +4,7 @@ import type { RunEvent } from '../../pipeline/runner.js'
 import type { RunRecord, StageRecord } from '../../store/types.js'
 import { positiveInt } from '../args.js'
 import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
+import { onInterrupt } from '../interrupt.js'
 import { LiveView } from '../live.js'
 import { keyValues, makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
@@ -27,14 +28,8 @@ export function pipelineCommands(program: Command, run: Runner) {
         const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
         const jobs = positiveInt(o.jobs as string, '--jobs')
         const registry = await openLocal(config)
-        const controller = new AbortController()
         const view = new LiveView()
-        const onSignal = () => {
-          if (controller.signal.aborted) process.exit(130)
-          view.line('interrupting: stopping running stages (Ctrl-C again to quit at once)…')
-          controller.abort()
-        }
-        process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+        const interrupt = onInterrupt((line) => view.line(line))
         let record: RunRecord
         try {
           record = await runPipeline({
@@ -45,12 +40,13 @@ export function pipelineCommands(program: Command, run: Runner) {
             store: registry.store,
             artifacts: registry.artifacts,
             sluice: sluiceCommand(config.home, config.file),
-            signal: controller.signal,
+            signal: interrupt.signal,
+            kill: interrupt.kill,
             onEvent: renderer(view, !o.json),
           })
         } finally {
           view.close()
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+          interrupt.dispose()
           await registry.close()
         }
         makeOutput(Boolean(o.json)).result(runDoc(record), () => summary(record))
@@ -103,6 +99,7 @@ export function pipelineCommands(program: Command, run: Runner) {
       run(async (o, cmd) => {
         const { reproduce } = await import('../../pipeline/reproduce.js')
         const view = new LiveView()
+        const interrupt = onInterrupt((line) => view.line(line))
         const doc = await withStore(o, async (r) =>
           reproduce({
             version: await r.getModelVersion(cmd.args[0]!),
@@ -110,8 +107,13 @@ export function pipelineCommands(program: Command, run: Runner) {
             artifacts: r.artifacts,
             sluice: (home, file) => sluiceCommand(home, file),
             keep: Boolean(o.keep),
+            signal: interrupt.signal,
+            kill: interrupt.kill,
             onEvent: renderer(view, !o.json),
-          }).finally(() => view.close()),
+          }).finally(() => {
+            view.close()
+            interrupt.dispose()
+          }),
         )
         makeOutput(Boolean(o.json)).result(doc, () =>
           [
@@ -125,13 +127,16 @@ export function pipelineCommands(program: Command, run: Runner) {
                 x.matches ? 'same' : 'DIFFERENT',
               ]),
             ),
-            doc.matches
-              ? `reproduced ${doc.model.name}@${doc.model.version}: ${doc.model.path} is byte-identical (${doc.model.digest})`
-              : `NOT reproduced: ${doc.model.path} has ${doc.reproduced_digest ?? 'no file'}, the registered artifact ${doc.model.digest}`,
+            doc.status === 'interrupted'
+              ? 'interrupted: nothing was compared'
+              : doc.matches
+                ? `reproduced ${doc.model.name}@${doc.model.version}: ${doc.model.path} is byte-identical (${doc.model.digest})`
+                : `NOT reproduced: ${doc.model.path} has ${doc.reproduced_digest ?? 'no file'}, the registered artifact ${doc.model.digest}`,
             ...(doc.folder ? [`scratch folder kept at ${doc.folder}`] : []),
           ].join('\n'),
         )
-        if (!doc.matches) process.exitCode = 1
+        if (doc.status === 'interrupted') process.exitCode = 130
+        else if (!doc.matches) process.exitCode = 1
       }),
     )
 
