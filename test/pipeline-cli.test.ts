@@ -40,6 +40,39 @@ const CHAIN = `stages:
 `
 
 describe('sluice run: caching by content hash', () => {
+  it('says a stage whose inputs went back to earlier values is restored from the cache, not run', async () => {
+    const p = project(
+      `stages:
+  a:
+    cmd: echo $(cat params.yaml) > a.txt
+    params: [p]
+    outs: [a.txt]
+  b:
+    cmd: tr a-z A-Z < a.txt > b.txt
+    deps: [a.txt]
+    outs: [b.txt]
+`,
+      { 'params.yaml': 'p: one\n' },
+    )
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({ a: 'ran', b: 'ran' })
+    writeFileSync(path.join(p.dir, 'params.yaml'), 'p: two\n')
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({ a: 'ran', b: 'ran' })
+    writeFileSync(path.join(p.dir, 'params.yaml'), 'p: one\n')
+    const stages = json<{ stages: { name: string; state: string; reasons: string[] }[] }>(
+      await p.run('status', '--json'),
+    ).stages
+    expect(stages.map((s) => [s.name, s.state])).toEqual([
+      ['a', 'cached'],
+      ['b', 'cached'],
+    ])
+    expect(stages[0]!.reasons).toEqual([
+      'param p changed ("two" → "one")',
+      'a cached result matches its current inputs: the next run restores it',
+    ])
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({ a: 'cached', b: 'cached' })
+    expect(p.read('b.txt')).toBe('P: ONE\n')
+  })
+
   it('runs, then skips unchanged stages, restores deleted outs, and re-runs what a change affects', async () => {
     const p = project(CHAIN, { 'input.txt': 'a\nb\n', 'params.yaml': 'count:\n  scale: 2\n' })
     const env = { SCALE: '1' }

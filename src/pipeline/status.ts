@@ -9,8 +9,13 @@ import { type Pipeline, paramValue } from './spec.js'
 
 export interface StageStatus {
   name: string
-  state: 'up-to-date' | 'stale' | 'always-runs'
-  /** Why the stage would run (empty when up to date). */
+  /**
+   * `up-to-date`: nothing changed since its last run; `cached`: its inputs changed since then, but a
+   * cached result matches them, so the next run restores that instead of running it; `stale`: it
+   * will run; `always-runs`: it runs every time.
+   */
+  state: 'up-to-date' | 'cached' | 'stale' | 'always-runs'
+  /** Why the stage would run, or what changed since its last run (empty when up to date). */
   reasons: string[]
   /** Outs missing from the work tree that the next run restores from the cache. */
   missing_outs: string[]
@@ -35,6 +40,8 @@ export async function pipelineStatus(pipeline: Pipeline, store: Store): Promise<
   const out: StageStatus[] = []
   const stale = new Set<string>()
   const lastOuts = new Map<string, Record<string, ArtifactRef>>()
+  // Outs the next run restores from the cache, which its dependants will then read.
+  const restored = new Map<string, ArtifactRef>()
   for (const stage of dag.order) {
     const reasons: string[] = []
     const last = (await store.pipeline.lastCompletedStage(stage.name))?.stage ?? null
@@ -45,7 +52,7 @@ export async function pipelineStatus(pipeline: Pipeline, store: Store): Promise<
     // A dep another stage writes but that is missing here counts as that stage's last out.
     const deps: Record<string, ArtifactRef> = {}
     for (const dep of stage.deps) {
-      const ref = (await hasher.hash(dep)) ?? producedOut(dep, dag.producer, lastOuts)
+      const ref = restored.get(dep) ?? (await hasher.hash(dep)) ?? producedOut(dep, dag.producer, lastOuts)
       if (ref) deps[dep] = ref
       else reasons.push(`dep ${dep} does not exist`)
     }
@@ -62,16 +69,23 @@ export async function pipelineStatus(pipeline: Pipeline, store: Store): Promise<
       const changes = differences(last, material, stage.command)
       reasons.push(...(changes.length || reasons.length ? changes : ['outs or gate rules changed']))
     }
-    const cached = last?.key === key || (await store.pipeline.stageCache(key)) !== null
+    const entry = last?.key === key ? null : await store.pipeline.stageCache(key)
+    const cached = last?.key === key || entry !== null
     if (!cached && reasons.length === 0) reasons.push('no cached result for its current inputs')
+    const upstreamRuns = (dag.upstream.get(stage.name) ?? []).some((up) => stale.has(up))
+    const restores = entry !== null && reasons.length > 0 && !upstreamRuns && !stage.alwaysRun
+    if (restores) {
+      for (const [rel, ref] of Object.entries(entry.outs)) restored.set(rel, ref)
+      reasons.push('a cached result matches its current inputs: the next run restores it')
+    }
 
     const missing: string[] = []
     for (const rel of [...stage.outs, ...stage.metrics]) if (!(await hasher.hash(rel))) missing.push(rel)
     await hasher.flush()
-    if (reasons.length || stage.alwaysRun) stale.add(stage.name)
+    if ((reasons.length && !restores) || stage.alwaysRun) stale.add(stage.name)
     out.push({
       name: stage.name,
-      state: stage.alwaysRun ? 'always-runs' : reasons.length ? 'stale' : 'up-to-date',
+      state: stage.alwaysRun ? 'always-runs' : restores ? 'cached' : reasons.length ? 'stale' : 'up-to-date',
       reasons,
       missing_outs: missing,
     })
