@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BIN, json, sluice, tempDir } from './support/cli.js'
@@ -168,6 +168,19 @@ describe('sluice run: caching by content hash', () => {
 })
 
 describe('sluice run: failures', () => {
+  it('refuses a dep that is a symbolic link, naming what it points to', async () => {
+    const p = project(
+      'stages:\n  a:\n    cmd: cat in.txt > out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n',
+      {
+        'real.txt': 'hi\n',
+      },
+    )
+    symlinkSync('real.txt', path.join(p.dir, 'in.txt'))
+    const r = await p.run('run')
+    expect(r.code).toBe(1)
+    expect(r.stderr + r.stdout).toMatch(/in\.txt is a symbolic link to real\.txt; .*name the target instead/)
+  })
+
   it('stops the dependants of a failing stage, says which stage failed and why, and exits 1', async () => {
     const p = project(`stages:
   bad:

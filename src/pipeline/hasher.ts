@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises'
+import { lstat, readdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { type ManifestEntry, serializeManifest } from '../artifacts/manifest.js'
 import { SluiceError } from '../core/errors.js'
@@ -27,6 +27,13 @@ export class FileHasher {
     if (s.isFile()) {
       const [one] = await this.files([abs])
       return { digest: one!.digest, size: one!.size, kind: 'file' }
+    }
+    if (s.isSymbolicLink()) {
+      const target = await realpath(abs).catch(() => null)
+      throw new SluiceError(
+        'INVALID_INPUT',
+        `${rel} is a symbolic link${target ? ` to ${path.relative(this.root, target) || target}` : ' to nothing'}; deps and outs must be regular files or folders (a link's target can change without the link changing): name the target instead`,
+      )
     }
     if (!s.isDirectory()) {
       throw new SluiceError(
