@@ -364,11 +364,15 @@ describe('a pipeline of built-in stages', () => {
         const y = 0.9 * a + (c === 'nice' ? 1.5 : 0) + (((i * 104729) % 100) / 100 - 0.5) * 3 > 0 ? 1 : 0
         return `${i},${a},${c},${y}`
       })
+    // A folder outside the project that training reads in place (reproduce checks it is unchanged).
+    const ext = tempDir('sluice-ext-')
+    writeFileSync(path.join(ext, 'notes.txt'), 'v1\n')
     const spec = (floor: number) => `stages:
   train:
     uses: sluice/train
     with: {algo: gbdt, data: train.csv, target: y, features: [a, city], seed: 3, out: model.onnx}
     params: [train]
+    deps: [../${path.basename(ext)}]
   evaluate:
     uses: sluice/evaluate
     with: {model: model.onnx, data: test.csv, target: y, slice_by: city, id: id, out: eval.json, predictions_out: preds.csv}
@@ -429,6 +433,12 @@ gates:
     const doc = json<{ matches: boolean; outs: { path: string; matches: boolean }[] }>(rep)
     expect(doc.matches).toBe(true)
     expect(doc.outs.map((o) => o.path)).toEqual(['model.onnx'])
+    // The folder outside the project changed since the run: reproducing from it is refused.
+    writeFileSync(path.join(ext, 'notes.txt'), 'v2\n')
+    const changed = await p.run('reproduce', 'demo@1')
+    expect(changed.code).toBe(2)
+    expect(changed.stderr).toMatch(/\.\.\/sluice-ext-\w+ \(outside the project\) changed since run/)
+    writeFileSync(path.join(ext, 'notes.txt'), 'v1\n')
 
     // A stricter gate fails: the run exits 1 and nothing is registered.
     writeFileSync(path.join(p.dir, 'sluice.yaml'), spec(0.999))

@@ -11,6 +11,7 @@ import type { ModelVersionDoc } from '../core/types.js'
 import { openStore } from '../store/open.js'
 import type { RunRecord, Store } from '../store/types.js'
 import { buildDag, selectStages, within } from './dag.js'
+import { FileHasher } from './hasher.js'
 import { type RunEvent, runPipeline } from './runner.js'
 import { loadPipeline, PARAMS_FILE } from './spec.js'
 
@@ -99,6 +100,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceDoc> {
     const stages = selectStages(dag, [producer])
 
     // Restore the inputs no stage writes, exactly as the run read them.
+    const outside = new FileHasher(o.store.pipeline, folder)
     const produced = (p: string) => [...dag.producer.keys()].some((out) => within(p, out) || within(out, p))
     for (const s of stages) {
       const recorded = run.stages.find((r) => r.name === s.name)
@@ -110,9 +112,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceDoc> {
       for (const [dep, artifact] of Object.entries(recorded.deps)) {
         if (produced(dep)) continue
         if (dep.startsWith('../')) {
-          // Outside the project: read in place, so it must still hold what the run read.
-          const now = await sha256File(path.join(folder, dep)).catch(() => null)
-          if (artifact.kind === 'file' && now?.digest !== artifact.digest)
+          // Outside the project: read in place, so it must still hold what the run read (file or folder).
+          const now = await outside.hash(dep).catch(() => null)
+          if (now?.digest !== artifact.digest)
             throw new SluiceError(
               'CONFLICT',
               `${dep} (outside the project) changed since run ${run.id}; restore it as it was to reproduce ${ref}`,
