@@ -20,13 +20,17 @@ type Run = (inputs: Record<string, InputTensor>) => Promise<Record<string, Outpu
 /**
  * Adaptive micro-batching: requests that arrive while a batch is open are stacked row-wise into one
  * model call, and each gets its own rows of the outputs back. A batch closes when it holds
- * `maxRows` rows or its first request has waited `maxWaitMs` — under light load a request waits at
- * most that long; under heavy load batches fill before the timer fires.
+ * `maxRows` rows, when a turn of the event loop brings no new request (waiting longer would only
+ * add latency: a lone request, or clients all waiting for their answers), or when its first
+ * request has waited `maxWaitMs` (requests keep arriving, but slower than the batch fills).
  */
 export class Batcher {
   private queue: Waiting[] = []
   private rows = 0
   private timer: NodeJS.Timeout | undefined
+  private turn: NodeJS.Immediate | undefined
+  /** Requests added since the last turn of the event loop looked. */
+  private arrived = 0
   /** Model calls made, and requests answered through them. */
   readonly stats = { calls: 0, requests: 0 }
 
@@ -46,14 +50,31 @@ export class Batcher {
       if (this.rows + rows > this.options.maxRows) this.flush()
       this.queue.push({ inputs, rows, resolve, reject })
       this.rows += rows
+      this.arrived++
       if (this.rows >= this.options.maxRows) this.flush()
-      else this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs)
+      else {
+        this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs)
+        this.turn ??= setImmediate(this.settle)
+      }
     })
+  }
+
+  /** After each turn of the event loop: wait one more turn if requests came in, else close the batch. */
+  private readonly settle = (): void => {
+    this.turn = undefined
+    if (this.queue.length === 0) return
+    if (this.arrived > 0) {
+      this.arrived = 0
+      this.turn = setImmediate(this.settle)
+    } else this.flush()
   }
 
   private flush(): void {
     clearTimeout(this.timer)
     this.timer = undefined
+    clearImmediate(this.turn)
+    this.turn = undefined
+    this.arrived = 0
     const batch = this.queue
     this.queue = []
     this.rows = 0
