@@ -6,8 +6,23 @@ import { BIN, json, sluice, tempDir } from './support/cli.js'
 
 const dir = tempDir('sluice-serve-')
 const run = (...args: string[]) => sluice(args, { cwd: dir })
-let server: ReturnType<typeof spawn> | undefined
-afterAll(() => server?.kill('SIGTERM'))
+const servers: ReturnType<typeof spawn>[] = []
+afterAll(() => {
+  for (const s of servers) s.kill('SIGTERM')
+})
+
+/** Starts `sluice serve|server` on a free port in `cwd` and resolves with its URL (stopped after all tests). */
+async function startServer(command: 'serve' | 'server', cwd: string): Promise<string> {
+  const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json'], {
+    cwd,
+    env: { ...process.env, SLUICE_HOME: '' },
+  })
+  servers.push(child)
+  return new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
+    child.on('exit', (code) => reject(new Error(`${command} exited ${code}`)))
+  })
+}
 
 describe('sluice deploy, deployments, serve', () => {
   it('deploys, serves, and switches versions when another process deploys', async () => {
@@ -44,14 +59,7 @@ describe('sluice deploy, deployments, serve', () => {
       alias: 'champion',
     })
 
-    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
-      cwd: dir,
-      env: { ...process.env, SLUICE_HOME: '' },
-    })
-    const url = await new Promise<string>((resolve, reject) => {
-      server!.stdout!.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
-      server!.on('exit', (code) => reject(new Error(`serve exited ${code}`)))
-    })
+    const url = await startServer('serve', dir)
     const predict = async () => {
       const r = await fetch(`${url}/v1/deployments/flights/predict`, {
         method: 'POST',
@@ -129,46 +137,35 @@ describe('sluice deploy, deployments, serve', () => {
       path.join(project, 'sluice.yaml'),
       `home: ${JSON.stringify(path.join(dir, '.sluice'))}\nserving:\n  max_body_mb: 0.01\n  timeout: 5s\n`,
     )
-    const web = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], {
-      cwd: project,
-      env: { ...process.env, SLUICE_HOME: '' },
-    })
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        web.stdout!.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
-        web.on('exit', (code) => reject(new Error(`server exited ${code}`)))
-      })
-      const viaServer = (...args: string[]) =>
-        sluice([...args, '--server', url], { cwd: tempDir('sluice-elsewhere-') })
-      const doc = json<{ name: string; version: number; batching: unknown }>(
-        await viaServer('deploy', 'delay@1', '--deployment', 'web', '--batch-size', '16', '--json'),
-      )
-      expect(doc).toMatchObject({ name: 'web', version: 1, batching: { max_rows: 16, max_wait_ms: 2 } })
-      const listed = json<{ items: { name: string }[] }>(await viaServer('deployments', 'list', '--json'))
-      expect(listed.items.map((d) => d.name)).toContain('web')
-      const shown = json<{ history: { version: number }[] }>(
-        await viaServer('deployments', 'show', 'web', '--json'),
-      )
-      expect(shown.history.map((h) => h.version)).toEqual([1])
-      const refused = await viaServer('deploy', 'delay@3', '--deployment', 'web')
-      expect(refused.code).toBe(2)
-      expect(refused.stderr).toMatch(/delay@3 cannot be deployed: it does not load/)
+    const url = await startServer('server', project)
+    const viaServer = (...args: string[]) =>
+      sluice([...args, '--server', url], { cwd: tempDir('sluice-elsewhere-') })
+    const doc = json<{ name: string; version: number; batching: unknown }>(
+      await viaServer('deploy', 'delay@1', '--deployment', 'web', '--batch-size', '16', '--json'),
+    )
+    expect(doc).toMatchObject({ name: 'web', version: 1, batching: { max_rows: 16, max_wait_ms: 2 } })
+    const listed = json<{ items: { name: string }[] }>(await viaServer('deployments', 'list', '--json'))
+    expect(listed.items.map((d) => d.name)).toContain('web')
+    const shown = json<{ history: { version: number }[] }>(
+      await viaServer('deployments', 'show', 'web', '--json'),
+    )
+    expect(shown.history.map((h) => h.version)).toEqual([1])
+    const refused = await viaServer('deploy', 'delay@3', '--deployment', 'web')
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/delay@3 cannot be deployed: it does not load/)
 
-      const infer = (values: number) =>
-        fetch(`${url}/v1/deployments/web/predict`, {
-          method: 'POST',
-          body: JSON.stringify({
-            instances: Array.from({ length: values }, () => ({ distance: 800, origin: 'SFO' })),
-          }),
-        })
-      let answered = await infer(1)
-      for (let t0 = Date.now(); answered.status === 404 && Date.now() - t0 < 5000; answered = await infer(1))
-        await new Promise((r) => setTimeout(r, 50))
-      expect(answered.status).toBe(200)
-      // max_body_mb: 0.01 is 10,485 bytes; 400 instances are about 14 KB.
-      expect((await infer(400)).status).toBe(413)
-    } finally {
-      web.kill('SIGTERM')
-    }
+    const infer = (values: number) =>
+      fetch(`${url}/v1/deployments/web/predict`, {
+        method: 'POST',
+        body: JSON.stringify({
+          instances: Array.from({ length: values }, () => ({ distance: 800, origin: 'SFO' })),
+        }),
+      })
+    let answered = await infer(1)
+    for (let t0 = Date.now(); answered.status === 404 && Date.now() - t0 < 5000; answered = await infer(1))
+      await new Promise((r) => setTimeout(r, 50))
+    expect(answered.status).toBe(200)
+    // max_body_mb: 0.01 is 10,485 bytes; 400 instances are about 14 KB.
+    expect((await infer(400)).status).toBe(413)
   })
 })

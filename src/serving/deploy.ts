@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { isoNow } from '../core/clock.js'
 import { SluiceError } from '../core/errors.js'
-import type { TensorSpec } from '../core/types.js'
+import type { Signature, TensorSpec } from '../core/types.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkName } from '../registry/names.js'
 import { parseModelRef } from '../registry/refs.js'
@@ -45,11 +45,10 @@ export async function deploy(
   const v = await registry.getModelVersion(ref)
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'sluice-deploy-'))
   const cache = new ModelCache(registry, scratch)
+  let signature: Signature
   try {
-    const loaded = await cache.load(v.name, v.version)
-    if (options.batching) refuseFixedBatch(loaded.signature.inputs, `${v.name}@${v.version}`)
+    signature = (await cache.load(v.name, v.version)).signature
   } catch (e) {
-    if (e instanceof SluiceError && e.code === 'USAGE') throw e
     throw new SluiceError(
       'INVALID_INPUT',
       `${v.name}@${v.version} cannot be deployed: it does not load (${(e as Error).message}); deployment "${deployment}" is unchanged`,
@@ -59,6 +58,7 @@ export async function deploy(
     await cache.close()
     await rm(scratch, { recursive: true, force: true })
   }
+  if (options.batching) refuseFixedBatch(signature.inputs, `${v.name}@${v.version}`)
   const previous = await registry.store.deployments.getDeployment(deployment)
   const record = await registry.store.deployments.setDeployment({
     name: deployment,

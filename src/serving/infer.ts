@@ -93,32 +93,24 @@ function neutral(spec: TensorSpec, rows: number): PlainTensor {
   const dims = spec.shape.map((d, i) => (d > 0 ? d : i === 0 ? rows : 1))
   const n = dims.reduce((a, b) => a * b, 1)
   const type = ORT_TYPE[spec.datatype]!
-  const data: PlainTensor['data'] =
-    type === 'string'
-      ? new Array<string>(n).fill('')
-      : type === 'int64'
-        ? new BigInt64Array(n)
-        : type === 'uint64'
-          ? new BigUint64Array(n)
-          : type === 'bool'
-            ? new Uint8Array(n)
-            : new (typedArrayFor(type))(n)
+  const data = type === 'string' ? new Array<string>(n).fill('') : new (ZEROS[type] ?? Float32Array)(n)
   return { type, dims, data }
 }
 
-function typedArrayFor(type: ort.Tensor.Type): new (n: number) => Float32Array | Float64Array | Int32Array {
-  const ctors: Record<string, new (n: number) => Float32Array | Float64Array | Int32Array> = {
-    float32: Float32Array,
-    float64: Float64Array,
-    int8: Int8Array as never,
-    int16: Int16Array as never,
-    int32: Int32Array,
-    uint8: Uint8Array as never,
-    uint16: Uint16Array as never,
-    uint32: Uint32Array as never,
-    float16: Uint16Array as never,
-  }
-  return ctors[type] ?? Float32Array
+/** The typed array that holds each numeric onnxruntime type (float16 as its raw bits). */
+const ZEROS: Partial<Record<ort.Tensor.Type, new (n: number) => Exclude<PlainTensor['data'], string[]>>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
 }
 
 export class InferenceTimeout extends Error {}

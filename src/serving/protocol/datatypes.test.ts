@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { protocolFailure } from '../../../test/support/protocol.js'
 import type { TensorDatatype } from '../../core/types.js'
 import { convertData, exactInteger, feedType, type InputDatatype } from './datatypes.js'
-import { ProtocolError } from './errors.js'
 import { parseJson } from './json.js'
 
 const convert = (declared: TensorDatatype, target: InputDatatype, data: string) =>
   convertData('x', declared, target, parseJson(data) as unknown[])
 
-function failure(fn: () => unknown): ProtocolError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ProtocolError) return e
-    throw e
-  }
-  throw new Error('expected a ProtocolError')
-}
-const message = (fn: () => unknown) => failure(fn).message
+const message = (fn: () => unknown) => protocolFailure(fn).message
 
 describe('values of the declared datatype', () => {
   it('reads each datatype from its JSON type', () => {
@@ -46,7 +37,7 @@ describe('values of the declared datatype', () => {
     expect(message(() => convert('BYTES', 'BYTES', '["a", 7]'))).toBe(
       'input "x": element 1 is number 7, but BYTES data must be strings',
     )
-    expect(failure(() => convert('FP64', 'FP64', '["x"]')).status).toBe(400)
+    expect(protocolFailure(() => convert('FP64', 'FP64', '["x"]')).status).toBe(400)
   })
 
   it('refuses values outside the declared type', () => {
@@ -141,7 +132,7 @@ describe('integers and model inputs', () => {
   it('feeds one value per row of the tabular types, and says so otherwise (500: the model, not the client)', () => {
     expect(feedType({ name: 'a', datatype: 'FP32', shape: [-1, 1] })).toBe('FP32')
     expect(feedType({ name: 'a', datatype: 'BYTES', shape: [-1] })).toBe('BYTES')
-    const wide = failure(() => feedType({ name: 'img', datatype: 'FP32', shape: [-1, 3] }))
+    const wide = protocolFailure(() => feedType({ name: 'img', datatype: 'FP32', shape: [-1, 3] }))
     expect([wide.status, wide.message]).toEqual([
       500,
       'model input "img" has shape [-1, 3]; sluice serves one value per row ([N] or [N, 1])',

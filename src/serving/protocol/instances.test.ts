@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { protocolFailure } from '../../../test/support/protocol.js'
 import type { Signature } from '../../core/types.js'
-import { ProtocolError } from './errors.js'
 import { instancesResponse, parseInstances } from './instances.js'
 import { stringifyJson } from './json.js'
 import type { OutputTensor } from './outputs.js'
@@ -20,16 +20,6 @@ const signature: Signature = {
 const row = { distance: 900, origin: 'ORD', flight_id: 17, night: false }
 const parse = (body: string) => parseInstances(body, signature)
 const body = (rows: unknown[]) => JSON.stringify({ instances: rows })
-
-function failure(fn: () => unknown): ProtocolError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ProtocolError) return e
-    throw e
-  }
-  throw new Error('expected a ProtocolError')
-}
 
 describe('parseInstances', () => {
   it('turns rows into the model inputs; fields that are not inputs are ignored', () => {
@@ -63,20 +53,20 @@ describe('parseInstances', () => {
 
   it('needs {"instances": [...]} with at least one row', () => {
     for (const text of ['{"instances": []}', '{"rows": [{}]}', '[{}]']) {
-      const e = failure(() => parse(text))
+      const e = protocolFailure(() => parse(text))
       expect([e.status, e.message]).toEqual([
         400,
         'the request body must be {"instances": [...]} with at least one row object',
       ])
     }
-    expect(failure(() => parse('{"instances": [')).message).toBe(
+    expect(protocolFailure(() => parse('{"instances": [')).message).toBe(
       "malformed JSON: Array item or end of array ']' expected but reached end of input at position 15 (line 1, column 16)",
     )
   })
 
   it('names a missing field, its row and its type', () => {
     const { distance: _, ...noDistance } = row
-    const e = failure(() => parse(body([row, row, row, noDistance])))
+    const e = protocolFailure(() => parse(body([row, row, row, noDistance])))
     expect(e.message).toBe('1 problem in "instances": instances[3]: missing field "distance" (FP32)')
     expect(e.details).toEqual([
       { row: 3, field: 'distance', message: 'instances[3]: missing field "distance" (FP32)' },
@@ -84,7 +74,7 @@ describe('parseInstances', () => {
   })
 
   it('names a wrong type: field, row, expected type and what came', () => {
-    const e = failure(() =>
+    const e = protocolFailure(() =>
       parse(
         body([
           { ...row, distance: 'far' },
@@ -103,7 +93,7 @@ describe('parseInstances', () => {
   })
 
   it('null is refused where the type has no missing value; out-of-range numbers too', () => {
-    const e = failure(() =>
+    const e = protocolFailure(() =>
       parse(body([{ ...row, flight_id: null, night: null }, { ...row, distance: 1e39 }, 'x'])),
     )
     expect(e.details).toEqual([
@@ -128,7 +118,7 @@ describe('parseInstances', () => {
 
   it('lists at most 10 problems and counts the rest', () => {
     const rows = Array.from({ length: 12 }, () => ({ ...row, distance: 'far' }))
-    const e = failure(() => parse(body(rows)))
+    const e = protocolFailure(() => parse(body(rows)))
     expect(e.details).toHaveLength(10)
     expect(e.details[9]!.message).toBe(
       'instances[9]: field "distance" expects a number (FP32), got string "far"',

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ProtocolError } from './errors.js'
+import { protocolFailure } from '../../../test/support/protocol.js'
 import { describeJson, isLosslessNumber, parseJson, stringifyJson, toPlain } from './json.js'
-
-function failure(fn: () => unknown): ProtocolError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ProtocolError) return e
-    throw e
-  }
-  throw new Error('expected a ProtocolError')
-}
 
 describe('lossless JSON', () => {
   it('keeps every number as its literal text, so INT64 beyond 2^53 is not rounded', () => {
@@ -21,12 +11,12 @@ describe('lossless JSON', () => {
   })
 
   it('says where malformed JSON failed: position, line and column', () => {
-    const e = failure(() => parseJson('{"inputs": [1, 2\n  3]}'))
+    const e = protocolFailure(() => parseJson('{"inputs": [1, 2\n  3]}'))
     expect(e.status).toBe(400)
     expect(e.message).toBe(
       "malformed JSON: Comma ',' expected after value but got '3' at position 19 (line 2, column 3)",
     )
-    expect(failure(() => parseJson('')).message).toBe(
+    expect(protocolFailure(() => parseJson('')).message).toBe(
       'malformed JSON: JSON value expected but reached end of input at position 0 (line 1, column 1)',
     )
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { protocolFailure } from '../../../test/support/protocol.js'
 import type { Signature } from '../../core/types.js'
-import { ProtocolError } from './errors.js'
 import { parseInferRequest } from './request.js'
 
 const signature: Signature = {
@@ -22,18 +22,9 @@ const flightId = { name: 'flight_id', shape: [2], datatype: 'INT64', data: [1, 2
 const request = (inputs: unknown[], extra: object = {}) => JSON.stringify({ inputs, ...extra })
 const parse = (body: string) => parseInferRequest(body, signature)
 
-function failure(fn: () => unknown): ProtocolError {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof ProtocolError) return e
-    throw e
-  }
-  throw new Error('expected a ProtocolError')
-}
 /** The message of the 400 that `body` gets. */
 function refusal(body: string): string {
-  const e = failure(() => parse(body))
+  const e = protocolFailure(() => parse(body))
   expect(e.status).toBe(400)
   return e.message
 }
@@ -157,7 +148,7 @@ describe('parseInferRequest: refused requests', () => {
 
   it('a model with a fixed batch size takes exactly that many rows', () => {
     const fixed: Signature = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1] }], outputs: [] }
-    const e = failure(() =>
+    const e = protocolFailure(() =>
       parseInferRequest(request([{ name: 'x', shape: [2, 1], datatype: 'FP32', data: [1, 2] }]), fixed),
     )
     expect(e.message).toBe(
@@ -206,7 +197,7 @@ describe('parseInferRequest: refused requests', () => {
       inputs: [{ name: 'img', datatype: 'FP32', shape: [-1, 3, 224, 224] }],
       outputs: [],
     }
-    const e = failure(() =>
+    const e = protocolFailure(() =>
       parseInferRequest(request([{ name: 'img', shape: [1], datatype: 'FP32', data: [1] }]), image),
     )
     expect([e.status, e.message]).toEqual([
