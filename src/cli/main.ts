@@ -10,6 +10,7 @@ import { modelWorkCommands } from './commands/model-work.js'
 import { modelsCommand } from './commands/models.js'
 import { pipelineCommands } from './commands/pipeline.js'
 import { registerCommand } from './commands/register.js'
+import { rolloutCommands } from './commands/rollout.js'
 import { serverCommand } from './commands/server.js'
 import { servingCommands } from './commands/serving.js'
 import { validateCommand } from './commands/validate.js'
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerCommand(program, runAction)
   ciCommand(program, runAction)
   servingCommands(program, runAction)
+  rolloutCommands(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
   for (const cmd of program.commands) {
     cmd.exitOverride()

@@ -43,21 +43,7 @@ export async function deploy(
   checkName('deployment', deployment)
   const { selector } = parseModelRef(ref)
   const v = await registry.getModelVersion(ref)
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'sluice-deploy-'))
-  const cache = new ModelCache(registry, scratch)
-  let signature: Signature
-  try {
-    signature = (await cache.load(v.name, v.version)).signature
-  } catch (e) {
-    throw new SluiceError(
-      'INVALID_INPUT',
-      `${v.name}@${v.version} cannot be deployed: it does not load (${(e as Error).message}); deployment "${deployment}" is unchanged`,
-      { cause: e },
-    )
-  } finally {
-    await cache.close()
-    await rm(scratch, { recursive: true, force: true })
-  }
+  const signature = await checkLoads(registry, v.name, v.version, `deployment "${deployment}" is unchanged`)
   if (options.batching) refuseFixedBatch(signature.inputs, `${v.name}@${v.version}`)
   const previous = await registry.store.deployments.getDeployment(deployment)
   const record = await registry.store.deployments.setDeployment({
@@ -69,6 +55,32 @@ export async function deploy(
     at: isoNow(),
   })
   return { record, previous }
+}
+
+/**
+ * Loads a version in a scratch folder, as a server would, and returns its signature; a version
+ * that does not load is refused with the reason (`unchanged` says what stays as it was).
+ */
+export async function checkLoads(
+  registry: LocalRegistry,
+  model: string,
+  version: number,
+  unchanged: string,
+): Promise<Signature> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'sluice-deploy-'))
+  const cache = new ModelCache(registry, scratch)
+  try {
+    return (await cache.load(model, version)).signature
+  } catch (e) {
+    throw new SluiceError(
+      'INVALID_INPUT',
+      `${model}@${version} cannot be deployed: it does not load (${(e as Error).message}); ${unchanged}`,
+      { cause: e },
+    )
+  } finally {
+    await cache.close()
+    await rm(scratch, { recursive: true, force: true })
+  }
 }
 
 /** Micro-batching stacks requests along the first dimension: a model that fixes it cannot batch. */

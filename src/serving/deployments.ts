@@ -1,14 +1,21 @@
 import type { DeploymentRecord, DeploymentStore } from '../store/types.js'
 import { Batcher } from './batcher.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
+import { Router } from './router.js'
 
 export interface ActiveDeployment {
   record: DeploymentRecord
-  /** The version answering; null while the first load is pending or failed. */
+  /** The stable version; null while the first load is pending or failed. */
   current: LoadedVersion | null
+  /** Splits traffic between the stable version and a rollout's arms; null when `current` is. */
+  router: Router | null
   /** Why the deployment is not ready, when it is not. */
   problem: string | null
-  /** Stacks concurrent requests into one model call, when the deployment asks for it. */
+  /** Rollout arms that could not be loaded here (they get no traffic), with the reason. */
+  armProblems: { model: string; version: number; problem: string }[]
+  /** The versions this deployment holds loaded (the router's, or more after a flip made here). */
+  held: LoadedVersion[]
+  /** Stacks concurrent requests to the stable version into one model call, when the deployment asks for it. */
   batcher: Batcher | null
 }
 
@@ -47,6 +54,31 @@ export class DeploymentTable {
     return [...this.active.values()]
   }
 
+  /**
+   * Routes a deployment's traffic at once, among versions it already holds — a rollback's pointer
+   * flip, made before the change is written to the store (the next poll then applies the stored
+   * routing as usual). Returns false when a version the routing names is not loaded here.
+   */
+  reroute(
+    name: string,
+    routing: DeploymentRecord['routing'],
+    stable: { model: string; version: number },
+  ): boolean {
+    const d = this.active.get(name)
+    if (!d?.current || !d.router) return false
+    const versions = new Map(d.held.map((v) => [`${v.model}@${v.version}`, v]))
+    const next = versions.get(`${stable.model}@${stable.version}`)
+    if (!next) return false
+    d.router = new Router(routing, next, versions)
+    if (next !== d.current) {
+      d.current = next
+      d.batcher = batcherFor(d.record, next)
+    }
+    // Not the stored record's revision any more: the next poll re-applies what the store says.
+    d.record = { ...d.record, routing, revision: -1 }
+    return true
+  }
+
   /** Reads the store and applies every change; concurrent calls share one pass. */
   refresh(): Promise<void> {
     this.refreshing ??= this.apply().finally(() => {
@@ -69,32 +101,9 @@ export class DeploymentTable {
   private async applyOne(record: DeploymentRecord): Promise<void> {
     const known = this.active.get(record.name)
     if (known && known.record.revision === record.revision) return
-    const same =
-      known?.current && known.current.model === record.model && known.current.version === record.version
-    if (same) {
-      known.record = record
-      known.batcher = batcherFor(record, known.current!)
-      return
-    }
+    let stable: LoadedVersion
     try {
-      const next = await this.cache.load(record.model, record.version)
-      const previous = this.active.get(record.name)?.current ?? null
-      this.cache.hold(next)
-      this.active.set(record.name, {
-        record,
-        current: next,
-        problem: null,
-        batcher: batcherFor(record, next),
-      })
-      if (previous) this.cache.drop(previous)
-      this.options.log({
-        level: 'info',
-        msg: 'deployment switched',
-        deployment: record.name,
-        model: record.model,
-        version: record.version,
-        previous_version: previous?.version ?? null,
-      })
+      stable = await this.cache.load(record.model, record.version)
     } catch (e) {
       // The version that answered keeps answering; the change is retried at the next poll.
       const problem = `${record.model}@${record.version} could not be loaded: ${(e as Error).message}`
@@ -103,7 +112,10 @@ export class DeploymentTable {
         this.active.set(record.name, {
           record: { ...record, revision: -1 },
           current: null,
+          router: null,
           problem,
+          armProblems: [],
+          held: [],
           batcher: null,
         })
       this.options.log({
@@ -112,8 +124,64 @@ export class DeploymentTable {
         deployment: record.name,
         error: problem,
       })
+      return
     }
+    const { versions, armProblems } = await this.loadArms(record)
+    const previous = this.active.get(record.name)
+    const router = new Router(record.routing, stable, versions)
+    const held = router.versions()
+    // Hold the new set before dropping the old one, so a version in both is never unloaded.
+    for (const v of held) this.cache.hold(v)
+    const sameStable = previous?.current === stable
+    this.active.set(record.name, {
+      record,
+      current: stable,
+      router,
+      problem: null,
+      armProblems,
+      held,
+      batcher:
+        sameStable && previous.batcher && sameBatching(previous.record, record)
+          ? previous.batcher
+          : batcherFor(record, stable),
+    })
+    for (const v of previous?.held ?? []) this.cache.drop(v)
+    if (!sameStable)
+      this.options.log({
+        level: 'info',
+        msg: 'deployment switched',
+        deployment: record.name,
+        model: record.model,
+        version: record.version,
+        previous_version: previous?.current?.version ?? null,
+      })
+    for (const p of armProblems)
+      this.options.log({ level: 'error', msg: 'rollout arm load failed', deployment: record.name, ...p })
   }
+
+  /** Loads each rollout arm other than the stable one; one that fails is reported, not routed to. */
+  private async loadArms(record: DeploymentRecord) {
+    const versions = new Map<string, LoadedVersion>()
+    const armProblems: ActiveDeployment['armProblems'] = []
+    await Promise.all(
+      (record.routing?.arms ?? []).map(async (arm) => {
+        try {
+          versions.set(`${arm.model}@${arm.version}`, await this.cache.load(arm.model, arm.version))
+        } catch (e) {
+          armProblems.push({
+            model: arm.model,
+            version: arm.version,
+            problem: `${arm.model}@${arm.version} could not be loaded: ${(e as Error).message}`,
+          })
+        }
+      }),
+    )
+    return { versions, armProblems }
+  }
+}
+
+function sameBatching(a: DeploymentRecord, b: DeploymentRecord): boolean {
+  return JSON.stringify(a.batching) === JSON.stringify(b.batching)
 }
 
 function batcherFor(record: DeploymentRecord, v: LoadedVersion): Batcher | null {

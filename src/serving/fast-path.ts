@@ -31,6 +31,10 @@ export function inferenceFastPath(
       deployment,
       version,
       requestId: typeof header === 'string' ? header : undefined,
+      header: (name) => {
+        const value = req.headers[name]
+        return Array.isArray(value) ? value[0] : value
+      },
     }
     const send = (reply: Reply) => {
       res.writeHead(reply.status, reply.headers)

@@ -4,13 +4,15 @@ import type { ActiveDeployment, DeploymentTable } from './deployments.js'
 import { InferenceTimeout, withTimeout } from './infer.js'
 import type { ServingMetrics } from './metrics.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
+import type { Outcome, OutcomeObserver } from './outcome.js'
 import { ProtocolError } from './protocol/errors.js'
 import { instancesResponse, parseInstances } from './protocol/instances.js'
 import { stringifyJson } from './protocol/json.js'
 import type { OutputTensor } from './protocol/outputs.js'
 import { type InputTensor, parseInferRequest } from './protocol/request.js'
 import { buildInferResponse } from './protocol/response.js'
-import { pickVersion } from './router.js'
+import type { Role, Router } from './router.js'
+import { stickyValue } from './sticky.js'
 
 export interface ServingLimits {
   /** Largest request body, in bytes (413 beyond). */
@@ -29,6 +31,10 @@ export interface HandlerDeps {
   metrics: ServingMetrics
   stream: PredictionStream
   limits: ServingLimits
+  /** Told how each request to a deployment under a rollout went (the rollout's analysis listens). */
+  observers: OutcomeObserver[]
+  /** Shadow calls running per deployment beyond which mirroring pauses (counted as dropped). */
+  maxShadowInFlight?: number
 }
 
 /** One inference request, whatever HTTP layer carried it. */
@@ -40,6 +46,8 @@ export interface InferCall {
   version: string | undefined
   /** The client's `x-request-id` header, when given. */
   requestId: string | undefined
+  /** Reads a request header (lower-case name); a rollout may route on one. */
+  header?: (name: string) => string | undefined
   body: string
 }
 
@@ -62,12 +70,17 @@ export class HttpFailure extends Error {
   }
 }
 
-/** The deployment and version a route names; 404 when either is unknown, 503 when not loaded. */
+/**
+ * The deployment and version a route names; 404 when either is unknown, 503 when not loaded.
+ * With no version asked, an inference request's version is picked by the deployment's router
+ * (`key` reads the request's sticky value); other callers (metadata) get the stable version.
+ */
 export function resolveVersion(
   table: DeploymentTable,
   name: string,
   raw: string | undefined,
-): { deployment: ActiveDeployment; v: LoadedVersion } {
+  key?: (router: Router) => string | null,
+): { deployment: ActiveDeployment; v: LoadedVersion; role: Role } {
   const deployment = table.get(name)
   if (!deployment) {
     const names = table.list().map((x) => x.record.name)
@@ -80,16 +93,23 @@ export function resolveVersion(
   const asked = raw === undefined ? null : Number(raw)
   if (raw !== undefined && !(Number.isInteger(asked) && (asked as number) > 0))
     throw new HttpFailure(404, `version "${raw}" is not a version number`, 'unknown')
-  if (!deployment.current)
+  const router = deployment.router
+  if (!deployment.current || !router)
     throw new HttpFailure(503, `deployment "${name}" is not ready: ${deployment.problem}`, 'not_ready')
-  const v = pickVersion(deployment, asked)
-  if (!v)
+  const route =
+    asked === null && !key
+      ? { v: router.stable, role: 'stable' as const }
+      : router.pick(asked, asked === null ? key!(router) : null)
+  if (!route)
     throw new HttpFailure(
       404,
-      `version ${asked} does not answer behind deployment "${name}" (version ${deployment.current.version} does)`,
+      `version ${asked} does not answer behind deployment "${name}" (${router
+        .versions()
+        .map((v) => `version ${v.version}`)
+        .join(', ')} ${router.versions().length > 1 ? 'do' : 'does'})`,
       'unknown',
     )
-  return { deployment, v }
+  return { deployment, v: route.v, role: route.role }
 }
 
 /**
@@ -104,19 +124,38 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
   return async (call) => {
     const started = performance.now()
     const requestId = call.requestId ?? newId('req_')
-    let target: { deployment: ActiveDeployment; v: LoadedVersion }
+    let target: ReturnType<typeof resolveVersion>
     try {
-      target = resolveVersion(d.table, call.deployment, call.version)
+      target = resolveVersion(d.table, call.deployment, call.version, (router) => stickyValue(router, call))
     } catch (e) {
       return failed(e as HttpFailure, requestId)
     }
-    const { deployment, v } = target
+    const { deployment, v, role } = target
     const name = deployment.record.name
+    // Outcomes are wanted only while a rollout routes this deployment (then the analysis reads them).
+    const observe = deployment.record.routing && d.observers.length > 0
+    const tell = (status: number, outputs: Outcome['outputs'], rows: number) => {
+      if (!observe) return
+      const o: Outcome = {
+        deployment: name,
+        model: v.model,
+        version: v.version,
+        role,
+        at: performance.timeOrigin + started,
+        status,
+        latency_ms: performance.now() - started,
+        rows,
+        outputs,
+        signature: v.signature,
+      }
+      for (const f of d.observers) f(o)
+    }
     const counters = d.metrics.forVersion(name, v.version)
     const running = inFlight.get(name) ?? 0
     if (running >= d.limits.maxInFlight) {
       d.metrics.shed.inc({ deployment: name })
       counters.finished(503, 'shed', (performance.now() - started) / 1000)
+      tell(503, null, 0)
       return failed(
         new HttpFailure(
           503,
@@ -134,8 +173,20 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
     counters.inFlight.inc()
     const hold = d.cache.acquire(v)
     try {
-      const { id, body } = await answer(d, call, deployment, v, requestId, started)
+      const { id, body, inputs, outputs, rows } = await answer(d, call, deployment, v, requestId, started)
       counters.finished(200, null, (performance.now() - started) / 1000)
+      if (observe) {
+        tell(200, outputs, rows)
+        const shadow = deployment.router!.mirror(stickyValue(deployment.router!, call))
+        if (shadow)
+          runShadow(d, deployment, shadow, inputs, {
+            outputs,
+            rows,
+            version: v.version,
+            signature: v.signature,
+            started,
+          })
+      }
       return {
         status: 200,
         headers: {
@@ -148,6 +199,7 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
     } catch (e) {
       const failure = asFailure(e, v, requestId)
       counters.finished(failure.status, failure.reason, (performance.now() - started) / 1000)
+      tell(failure.status, null, 0)
       return failed(failure, requestId, v)
     } finally {
       hold()
@@ -164,7 +216,13 @@ async function answer(
   v: LoadedVersion,
   requestId: string,
   started: number,
-): Promise<{ id: string; body: string }> {
+): Promise<{
+  id: string
+  body: string
+  inputs: Record<string, InputTensor>
+  outputs: Record<string, OutputTensor>
+  rows: number
+}> {
   const modelName = deployment.record.name
   const modelVersion = String(v.version)
   if (call.kind === 'infer') {
@@ -180,7 +238,7 @@ async function answer(
       requested: req.outputs,
       signature: v.signature,
     })
-    return { id, body }
+    return { id, body, inputs: req.inputs, outputs, rows: req.rows }
   }
   const req = parseInstances(call.body, v.signature)
   const outputs = await run(d, deployment, v, req.inputs, req.rows)
@@ -191,7 +249,69 @@ async function answer(
     id: requestId,
     predictions: instancesResponse(outputs, v.signature),
   })
-  return { id: requestId, body }
+  return { id: requestId, body, inputs: req.inputs, outputs, rows: req.rows }
+}
+
+const shadowsRunning = new WeakMap<ActiveDeployment, number>()
+
+/**
+ * Runs a copy of an answered request on the shadow version, after the answer went out; its result
+ * is never returned, only compared (through the observers) with the stable's. Past the bound of
+ * shadow calls in flight, copies are dropped and counted rather than queued.
+ */
+function runShadow(
+  d: HandlerDeps,
+  deployment: ActiveDeployment,
+  shadow: LoadedVersion,
+  inputs: Record<string, InputTensor>,
+  stable: {
+    outputs: Record<string, OutputTensor>
+    rows: number
+    version: number
+    signature: LoadedVersion['signature']
+    started: number
+  },
+): void {
+  const name = deployment.record.name
+  const running = shadowsRunning.get(deployment) ?? 0
+  if (running >= (d.maxShadowInFlight ?? 64)) {
+    d.metrics.shadowDropped.inc({ deployment: name })
+    return
+  }
+  shadowsRunning.set(deployment, running + 1)
+  const started = performance.now()
+  const release = d.cache.acquire(shadow)
+  const stableLatency = started - stable.started
+  const tell = (status: number, outputs: Outcome['outputs']) => {
+    const o: Outcome = {
+      deployment: name,
+      model: shadow.model,
+      version: shadow.version,
+      role: 'shadow',
+      at: performance.timeOrigin + started,
+      status,
+      latency_ms: performance.now() - started,
+      rows: stable.rows,
+      outputs,
+      signature: shadow.signature,
+      reference: {
+        version: stable.version,
+        outputs: stable.outputs,
+        signature: stable.signature,
+        latency_ms: stableLatency,
+      },
+    }
+    for (const f of d.observers) f(o)
+  }
+  withTimeout(shadow.run(inputs), d.limits.timeoutMs)
+    .then(
+      (outputs) => tell(200, outputs),
+      (e) => tell(e instanceof InferenceTimeout ? 504 : 500, null),
+    )
+    .finally(() => {
+      release()
+      shadowsRunning.set(deployment, (shadowsRunning.get(deployment) ?? 1) - 1)
+    })
 }
 
 function asFailure(e: unknown, v: LoadedVersion, requestId: string): HttpFailure {

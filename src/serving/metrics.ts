@@ -34,6 +34,12 @@ export class ServingMetrics {
     labelNames: ['deployment'] as const,
     registers: [this.registry],
   })
+  readonly shadowDropped = new Counter({
+    name: 'sluice_shadow_dropped_total',
+    help: 'Requests not copied to a shadow version because too many shadow calls were running.',
+    labelNames: ['deployment'] as const,
+    registers: [this.registry],
+  })
   readonly streamDrops: Gauge
   readonly latency = new Histogram({
     name: 'sluice_inference_latency_seconds',

@@ -5,6 +5,7 @@ import type { DeploymentTable } from './deployments.js'
 import { DEFAULT_LIMITS, inferenceHandler } from './handler.js'
 import { ServingMetrics } from './metrics.js'
 import { type LoadedVersion, ModelCache } from './model-cache.js'
+import { Router } from './router.js'
 import { servingRoutes } from './routes.js'
 
 const signature: Signature = {
@@ -23,8 +24,18 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     run,
   } as unknown as LoadedVersion
   const deployment = {
-    record: { name: 'd', model: 'm', version: 4, alias: null, revision: 1, created_at: '', updated_at: '' },
+    record: {
+      name: 'd',
+      model: 'm',
+      version: 4,
+      alias: null,
+      routing: null,
+      revision: 1,
+      created_at: '',
+      updated_at: '',
+    },
     current: v,
+    router: new Router(null, v, new Map()),
     problem: null,
   }
   const table = { get: (n: string) => (n === 'd' ? deployment : undefined), list: () => [deployment] }
@@ -35,6 +46,7 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     cache: new ModelCache(null as never, '/nonexistent'),
     metrics,
     stream,
+    observers: [],
     limits: { ...DEFAULT_LIMITS, ...limits },
   }
   const app = servingRoutes(deps, inferenceHandler(deps))

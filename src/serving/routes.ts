@@ -30,10 +30,11 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
   app.get('/v2', (c) => c.json({ name: 'sluice', version: SLUICE_VERSION, extensions: [] }))
 
   const metadata = (c: Context) => {
-    const { v } = resolve(c)
+    const { deployment, v } = resolve(c)
+    const behind = c.req.param('version') === undefined ? deployment.router!.versions() : [v]
     return c.json({
       name: c.req.param('name'),
-      versions: [String(v.version)],
+      versions: behind.map((x) => String(x.version)),
       platform: 'onnxruntime_onnx',
       inputs: v.signature.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
       outputs: v.signature.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
@@ -54,6 +55,7 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
       deployment: c.req.param('name')!,
       version: c.req.param('version'),
       requestId: c.req.header('x-request-id'),
+      header: (name) => c.req.header(name),
       body: await c.req.text(),
     })
     return c.body(reply.body, reply.status as 200, reply.headers)

@@ -15,6 +15,7 @@ import {
 } from './handler.js'
 import { ServingMetrics } from './metrics.js'
 import { ModelCache } from './model-cache.js'
+import type { OutcomeObserver } from './outcome.js'
 import { servingRoutes } from './routes.js'
 
 export interface ServingOptions {
@@ -38,6 +39,8 @@ export interface Serving {
   stream: PredictionStream
   metrics: ServingMetrics
   table: DeploymentTable
+  /** Hears how each request to a deployment under a rollout went (the rollout controller listens). */
+  observe(observer: OutcomeObserver): void
   close(): Promise<void>
 }
 
@@ -55,7 +58,8 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
   const metrics = new ServingMetrics(() => stream.dropped)
   await table.start()
   const limits = { ...DEFAULT_LIMITS, ...o.limits }
-  const deps = { table, cache, metrics, stream, limits }
+  const observers: OutcomeObserver[] = []
+  const deps = { table, cache, metrics, stream, limits, observers }
   const handle = inferenceHandler(deps)
   const routes = servingRoutes(deps, handle)
   routes.get('/metrics', async (c) =>
@@ -68,6 +72,7 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
     stream,
     metrics,
     table,
+    observe: (f) => observers.push(f),
     async close() {
       table.stop()
       await cache.close()

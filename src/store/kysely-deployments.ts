@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import { SluiceError } from '../core/errors.js'
 import type { Database } from './schema.js'
 import type { DeploymentEvent, DeploymentRecord, DeploymentStore } from './types.js'
 
@@ -20,6 +21,16 @@ export class KyselyDeploymentStore implements DeploymentStore {
     at: string
   }): Promise<DeploymentRecord> {
     return this.tx(async (trx) => {
+      const running = await trx
+        .selectFrom('rollouts')
+        .select(['strategy'])
+        .where('active', '=', input.name)
+        .executeTakeFirst()
+      if (running)
+        throw new SluiceError(
+          'CONFLICT',
+          `a ${running.strategy} rollout is running on deployment "${input.name}"; finish it first (\`sluice rollout promote --full ${input.name}\` or \`sluice rollout abort ${input.name}\`)`,
+        )
       const before = await trx
         .selectFrom('deployments')
         .selectAll()
@@ -32,6 +43,7 @@ export class KyselyDeploymentStore implements DeploymentStore {
         alias: input.alias,
         batch_max_rows: input.batching?.max_rows ?? null,
         batch_max_wait_ms: input.batching?.max_wait_ms ?? null,
+        routing: null,
         revision: (before ? Number(before.revision) : 0) + 1,
         created_at: before?.created_at ?? input.at,
         updated_at: input.at,
@@ -78,10 +90,11 @@ export class KyselyDeploymentStore implements DeploymentStore {
   }
 }
 
-function toRecord(r: Database['deployments']): DeploymentRecord {
-  const { batch_max_rows, batch_max_wait_ms, ...rest } = r
+export function toRecord(r: Database['deployments']): DeploymentRecord {
+  const { batch_max_rows, batch_max_wait_ms, routing, ...rest } = r
   return {
     ...rest,
+    routing: routing === null ? null : JSON.parse(routing),
     version: Number(r.version),
     revision: Number(r.revision),
     batching:

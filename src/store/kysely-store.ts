@@ -4,6 +4,7 @@ import type { Digest } from '../core/hash.js'
 import type { ArtifactKind, ColumnSchema, DatasetFormat, ModelStatus, Signature } from '../core/types.js'
 import { KyselyDeploymentStore } from './kysely-deployments.js'
 import { KyselyPipelineStore } from './kysely-pipeline.js'
+import { KyselyRolloutStore } from './kysely-rollouts.js'
 import { type DialectName, migrations } from './migrations.js'
 import type { Database } from './schema.js'
 import { searchVersionIds } from './search.js'
@@ -17,6 +18,7 @@ import type {
   Page,
   PageRequest,
   PipelineStore,
+  RolloutStore,
   Store,
   VersionFilter,
 } from './types.js'
@@ -35,6 +37,7 @@ const MAX_ATTEMPTS = 12
 export class KyselyStore implements Store {
   readonly pipeline: PipelineStore
   readonly deployments: DeploymentStore
+  readonly rollouts: RolloutStore
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -42,6 +45,7 @@ export class KyselyStore implements Store {
   ) {
     this.pipeline = new KyselyPipelineStore(db, (fn) => this.tx(fn))
     this.deployments = new KyselyDeploymentStore(db, (fn) => this.tx(fn))
+    this.rollouts = new KyselyRolloutStore(db, (fn) => this.tx(fn))
   }
 
   static async open(db: Kysely<Database>, hooks: DialectHooks): Promise<KyselyStore> {

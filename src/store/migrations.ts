@@ -200,6 +200,44 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .execute()
       },
     },
+    '0004_rollouts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('deployments').addColumn('routing', 'text').execute()
+        await db.schema
+          .createTable('rollouts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('deployment', 'text', (c) => c.notNull())
+          // The deployment's name while the rollout runs, null once it ended: the unique index
+          // lets one rollout run per deployment, whichever process starts it.
+          .addColumn('active', 'text', (c) => c.unique())
+          .addColumn('strategy', 'text', (c) => c.notNull())
+          .addColumn('phase', 'text', (c) => c.notNull())
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('revision', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('rollouts_deployment')
+          .on('rollouts')
+          .columns(['deployment', 'created_at'])
+          .execute()
+        await id(db.schema.createTable('rollout_decisions'))
+          .addColumn('rollout', 'text', (c) => c.notNull())
+          .addColumn('deployment', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('rollout_decisions_deployment')
+          .on('rollout_decisions')
+          .columns(['deployment', 'id'])
+          .execute()
+      },
+    },
   }
   return { getMigrations: async () => all }
 }

@@ -83,6 +83,8 @@ export interface Database {
     alias: string | null
     batch_max_rows: number | null
     batch_max_wait_ms: number | null
+    /** JSON of the traffic split while a rollout runs; null sends everything to `version`. */
+    routing: string | null
     revision: number
     created_at: string
     updated_at: string
@@ -96,5 +98,28 @@ export interface Database {
     alias: string | null
     previous_version: number | null
     at: string
+  }
+  /** Progressive rollouts; `active` holds the deployment's name while one runs (unique). */
+  rollouts: {
+    id: string
+    deployment: string
+    active: string | null
+    strategy: string
+    phase: string
+    spec: string
+    state: string
+    revision: number
+    created_at: string
+    updated_at: string
+  }
+  /** Every step, measurement and decision of every rollout, oldest first. */
+  rollout_decisions: {
+    id: Generated<number>
+    rollout: string
+    deployment: string
+    at: string
+    kind: string
+    message: string
+    detail: string
   }
 }

@@ -50,6 +50,9 @@ export interface Store {
   /** Deployments: which model version answers each deployment name. */
   readonly deployments: DeploymentStore
 
+  /** Progressive rollouts of deployments, and their decision log. */
+  readonly rollouts: RolloutStore
+
   close(): Promise<void>
 }
 
@@ -209,6 +212,8 @@ export interface DeploymentRecord {
   alias: string | null
   /** Micro-batching (off when null): rows per model call, and the longest a request waits for others. */
   batching: { max_rows: number; max_wait_ms: number } | null
+  /** How traffic is split while a rollout runs; null sends every request to `version`. */
+  routing: Routing | null
   /** Grows by one with every change; servers compare it to notice changes. */
   revision: number
   created_at: string
@@ -238,4 +243,86 @@ export interface DeploymentStore {
   getDeployment(name: string): Promise<DeploymentRecord | null>
   listDeployments(): Promise<DeploymentRecord[]>
   history(name: string, limit: number): Promise<DeploymentEvent[]>
+}
+
+/** One version a deployment's traffic goes to while a rollout runs. */
+export interface RoutingArm {
+  model: string
+  version: number
+  /** Percent of requests (0–100); for a shadow, the share of requests copied to it. */
+  weight: number
+  /** `stable` answers what no other arm takes; a `shadow` never answers. */
+  role: 'stable' | 'canary' | 'shadow' | 'arm'
+}
+
+export interface Routing {
+  /** The rollout's id: salts the sticky hash, so each rollout splits entities afresh. */
+  rollout: string
+  /** Request field, or `header:NAME`, that keeps an entity on one arm; null splits by weight alone. */
+  sticky_key: string | null
+  arms: RoutingArm[]
+}
+
+export type RolloutPhase = 'progressing' | 'paused' | 'promoted' | 'aborted'
+
+export interface RolloutRecord {
+  id: string
+  deployment: string
+  strategy: string
+  phase: RolloutPhase
+  /** The plan (the rollout module's RolloutSpec), as JSON. */
+  spec: Record<string, unknown>
+  /** The state machine's state, as JSON. */
+  state: Record<string, unknown>
+  /** Grows by one with every change: writers compare it so two processes cannot both move a rollout. */
+  revision: number
+  created_at: string
+  updated_at: string
+}
+
+export interface RolloutDecision {
+  rollout: string
+  deployment: string
+  at: string
+  /** `start`, `step`, `measurement`, `promote`, `abort`, `arm`, … */
+  kind: string
+  message: string
+  detail: Record<string, unknown>
+}
+
+export interface RolloutChange {
+  id: string
+  /** The revision the writer read; the change is refused (null) if another process moved first. */
+  revision: number
+  phase: RolloutPhase
+  state: Record<string, unknown>
+  routing: Routing | null
+  /** Points the deployment at another version (a promotion or a rollback). */
+  version?: { model: string; version: number; alias: string | null }
+  decisions: Omit<RolloutDecision, 'rollout' | 'deployment'>[]
+  at: string
+}
+
+/**
+ * Rollouts change a deployment's routing and their own state in one transaction, so a deployment
+ * is never left half-routed. At most one rollout runs per deployment.
+ */
+export interface RolloutStore {
+  /** Records a new rollout and routes the deployment; CONFLICT when one is already running. */
+  startRollout(input: {
+    record: Omit<RolloutRecord, 'revision' | 'updated_at'>
+    routing: Routing
+    decisions: Omit<RolloutDecision, 'rollout' | 'deployment'>[]
+  }): Promise<RolloutRecord>
+  /** Applies a change; null when the revision moved on (read again and retry). */
+  updateRollout(change: RolloutChange): Promise<RolloutRecord | null>
+  getRollout(id: string): Promise<RolloutRecord | null>
+  /** The newest rollout of a deployment (running or ended), or null. */
+  latestRollout(deployment: string): Promise<RolloutRecord | null>
+  activeRollouts(): Promise<RolloutRecord[]>
+  /** Newest first. */
+  decisions(
+    deployment: string,
+    options: { rollout?: string; limit: number },
+  ): Promise<(RolloutDecision & { id: number })[]>
 }

@@ -46,6 +46,15 @@ function serveAction(rest: boolean) {
       streamCapacity,
       log: (e) => log({ time: new Date().toISOString(), ...e }),
     })
+    // The rollouts of the deployments served here are analysed and decided in this process.
+    const { RolloutController } = await import('../../rollout/controller.js')
+    const rollouts = new RolloutController({
+      registry,
+      table: serving.table,
+      observe: serving.observe,
+      log: (e) => log({ time: new Date().toISOString(), ...e }),
+    })
+    rollouts.start()
     const app = createApp({
       registry,
       tmpDir: path.join(config.home, 'tmp'),
@@ -59,6 +68,7 @@ function serveAction(rest: boolean) {
       : `sluice server listening on ${server.url} (home ${config.home})`
     process.stdout.write(`${line}\n`)
     const stop = async () => {
+      rollouts.stop()
       await server.close()
       await serving.close()
       await registry.close()

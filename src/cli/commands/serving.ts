@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
+import { SluiceError } from '../../core/errors.js'
 import type { Deployments } from '../../serving/deploy.js'
 import { durationMs, positiveInt } from '../args.js'
 import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
 import { makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
+import { describeRollout } from './rollout.js'
 
 /** `sluice deploy`, `sluice deployments list|show`. */
 export function servingCommands(program: Command, run: Runner) {
@@ -21,9 +23,31 @@ export function servingCommands(program: Command, run: Runner) {
       'with --batch-size: longest a request waits for others (default 2ms)',
       '2ms',
     )
-    .option('--json', 'print a sluice.deployment/v1 document')
+    .option(
+      '--strategy <kind>',
+      'roll the version out progressively: canary, shadow or ab (the deployment keeps its stable version until promotion)',
+    )
+    .option(
+      '--steps <weights>',
+      "canary: percentages to step through (default 10,25,50,100); shadow: share mirrored (default 100); ab: the arm's weight",
+    )
+    .option(
+      '--pause <duration>',
+      'time at each step before the next, e.g. 30s, 5m (default 30s); manual waits for `sluice rollout promote`',
+    )
+    .option(
+      '--analysis <file>',
+      'YAML with the analysis rules (default: error rate, p99 latency and prediction drift against the stable)',
+    )
+    .option('--sticky-key <field>', 'keep each entity on one version: a request field, or header:NAME')
+    .option(
+      '--strategy-file <file>',
+      'YAML with the whole rollout (strategy, steps, analysis, sticky_key, A/B arms and test)',
+    )
+    .option('--json', 'print a sluice.deployment/v1 document (sluice.rollout/v1 with --strategy)')
     .action(
       run(async (o, cmd) => {
+        if (o.strategy !== undefined || o.strategyFile !== undefined) return startRollout(o, cmd.args[0]!)
         const batching =
           o.batchSize === undefined
             ? null
@@ -88,6 +112,39 @@ export function servingCommands(program: Command, run: Runner) {
         )
       }),
     )
+}
+
+async function startRollout(o: GlobalOptions & Record<string, unknown>, ref: string) {
+  if (o.server ?? process.env.SLUICE_SERVER)
+    throw new SluiceError(
+      'USAGE',
+      "rollouts are started against the shared store, not through --server; run the command where the server's home (or PostgreSQL store) is reachable",
+    )
+  if (o.strategy !== undefined && !['canary', 'shadow', 'ab'].includes(o.strategy as string))
+    throw new SluiceError('USAGE', `--strategy must be canary, shadow or ab, got "${o.strategy}"`)
+  if (o.batchSize !== undefined)
+    throw new SluiceError(
+      'USAGE',
+      "--batch-size applies to a plain deploy; a rollout keeps the deployment's batching",
+    )
+  const { buildPlan } = await import('../../rollout/plan.js')
+  const plan = buildPlan({
+    strategy: o.strategy as 'canary' | undefined,
+    steps: o.steps as string | undefined,
+    pause: o.pause as string | undefined,
+    stickyKey: o.stickyKey as string | undefined,
+    analysisFile: o.analysis as string | undefined,
+    strategyFile: o.strategyFile as string | undefined,
+  })
+  const registry = await openLocal(resolveConfig(o))
+  try {
+    const { beginRollout, rolloutStatus } = await import('../../rollout/service.js')
+    await beginRollout(registry, o.deployment as string, ref, plan)
+    const doc = await rolloutStatus(registry, o.deployment as string)
+    makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
+  } finally {
+    await registry.close()
+  }
 }
 
 /** Deployments of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */

@@ -1,0 +1,145 @@
+import type { Command } from 'commander'
+import type { RolloutDoc } from '../../rollout/service.js'
+import { positiveInt } from '../args.js'
+import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
+import { makeOutput, table } from '../output.js'
+import type { Runner } from '../run.js'
+
+/** `sluice rollout status|promote|abort|history`, `sluice rollback`. */
+export function rolloutCommands(program: Command, run: Runner) {
+  const rollout = program
+    .command('rollout')
+    .description('progressive rollouts (canary, shadow, A/B): see, promote or abort them')
+  rollout
+    .command('status')
+    .description("a deployment's rollout: state, arms and weights, latest decisions")
+    .argument('<deployment>', 'deployment')
+    .option('--json', 'print a sluice.rollout/v1 document')
+    .action(
+      run(async (o, cmd) => {
+        const doc = await withService(o, (r, s) => s.rolloutStatus(r, cmd.args[0]!))
+        makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
+      }),
+    )
+  rollout
+    .command('promote')
+    .description('end the current pause and go on to the next step (with --full: promote the candidate now)')
+    .argument('<deployment>', 'deployment')
+    .option('--full', 'skip the remaining steps: the candidate becomes the stable version')
+    .option('--json', 'print a sluice.rollout/v1 document')
+    .action(
+      run(async (o, cmd) => {
+        const name = cmd.args[0]!
+        const doc = await withService(o, async (r, s) => {
+          await s.moveRunning(r, name, (now) => ({
+            type: 'promote',
+            now,
+            full: Boolean(o.full),
+            by: 'sluice rollout promote',
+          }))
+          return s.rolloutStatus(r, name)
+        })
+        makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
+      }),
+    )
+  rollout
+    .command('abort')
+    .description('send all traffic back to the stable version now and end the rollout')
+    .argument('<deployment>', 'deployment')
+    .option('--reason <text>', 'why, for the decision log', 'aborted by hand')
+    .option('--json', 'print a sluice.rollout/v1 document')
+    .action(
+      run(async (o, cmd) => {
+        const name = cmd.args[0]!
+        const doc = await withService(o, async (r, s) => {
+          await s.moveRunning(r, name, (now) => ({
+            type: 'abort',
+            now,
+            reason: o.reason as string,
+            by: 'sluice rollout abort',
+          }))
+          return s.rolloutStatus(r, name)
+        })
+        makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
+      }),
+    )
+  rollout
+    .command('history')
+    .description("a deployment's rollout decision log: every step, measurement and decision, newest first")
+    .argument('<deployment>', 'deployment')
+    .option('--limit <n>', 'entries (default 50)', '50')
+    .option('--json', 'print a sluice.rollout-history/v1 document')
+    .action(
+      run(async (o, cmd) => {
+        const name = cmd.args[0]!
+        const limit = positiveInt(o.limit as string, '--limit')
+        const items = await withService(o, (r) => r.store.rollouts.decisions(name, { limit }))
+        makeOutput(Boolean(o.json)).result(
+          { schema: 'sluice.rollout-history/v1', deployment: name, items },
+          () =>
+            items.length === 0
+              ? `no rollout decisions for "${name}" yet`
+              : table(
+                  ['AT', 'ROLLOUT', 'KIND', 'MESSAGE'],
+                  items.map((d) => [d.at, d.rollout, d.kind, d.message]),
+                ),
+        )
+      }),
+    )
+
+  program
+    .command('rollback')
+    .description(
+      'go back to the last healthy version: abort a running rollout, or redeploy the previous version',
+    )
+    .argument('<deployment>', 'deployment')
+    .option('--json', 'print a sluice.rollback/v1 document')
+    .action(
+      run(async (o, cmd) => {
+        const name = cmd.args[0]!
+        const r = await withService(o, (reg, s) => s.rollback(reg, name))
+        makeOutput(Boolean(o.json)).result(
+          { schema: 'sluice.rollback/v1', deployment: name, model: r.model, from: r.from, to: r.to },
+          () =>
+            `deployment ${name} rolled back: ${r.model}@${r.from} → ${r.model}@${r.to} (version ${r.from} marked rejected)`,
+        )
+      }),
+    )
+}
+
+async function withService<T>(
+  o: GlobalOptions,
+  fn: (
+    registry: Awaited<ReturnType<typeof openLocal>>,
+    service: typeof import('../../rollout/service.js'),
+  ) => Promise<T>,
+): Promise<T> {
+  const registry = await openLocal(resolveConfig(o))
+  try {
+    return await fn(registry, await import('../../rollout/service.js'))
+  } finally {
+    await registry.close()
+  }
+}
+
+/** A rollout for people: state, arms, latest decisions. */
+export function describeRollout(doc: RolloutDoc): string {
+  const lines = [
+    `deployment ${doc.deployment}: ${doc.strategy ? `${doc.strategy} rollout ${doc.id} ${doc.state}` : 'no rollout (idle)'}` +
+      (doc.step ? `, step ${doc.step.index + 1} of ${doc.step.of}` : ''),
+    `stable ${doc.stable.model}@${doc.stable.version}`,
+    '',
+    table(
+      ['ROLE', 'MODEL', 'VERSION', 'WEIGHT'],
+      doc.arms.map((a) => [a.role, a.model, String(a.version), `${a.weight}%`]),
+    ),
+  ]
+  if (doc.result) lines.push('', `result: ${doc.result.model}@${doc.result.version} — ${doc.result.reason}`)
+  if (doc.decisions.length > 0)
+    lines.push(
+      '',
+      'latest decisions:',
+      ...doc.decisions.slice(0, 10).map((d) => `  ${d.at}  ${d.kind.padEnd(11)}  ${d.message}`),
+    )
+  return lines.join('\n')
+}

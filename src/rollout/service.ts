@@ -1,0 +1,242 @@
+import { SluiceError } from '../core/errors.js'
+import { newId } from '../core/ids.js'
+import type { LocalRegistry } from '../registry/local.js'
+import { checkLoads, deploy } from '../serving/deploy.js'
+import type { RolloutRecord } from '../store/types.js'
+import {
+  type Decision,
+  isEnded,
+  type RolloutEvent,
+  type RolloutState,
+  routingFor,
+  startRollout,
+  transition,
+} from './machine.js'
+import type { Plan } from './plan.js'
+import type { RolloutSpec } from './spec.js'
+
+/**
+ * What people and the server do to rollouts, through the store: start one, move it (promote,
+ * abort, a controller's tick), read it. Every move is a compare-and-set on the rollout's revision,
+ * so a promote from the CLI and an abort from the server's analysis cannot both apply.
+ */
+
+export async function beginRollout(
+  registry: LocalRegistry,
+  deployment: string,
+  ref: string,
+  plan: Plan,
+  now = Date.now(),
+): Promise<RolloutRecord> {
+  const current = await registry.store.deployments.getDeployment(deployment)
+  if (!current)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `deployment "${deployment}" does not exist; a ${plan.spec.strategy} rollout needs a stable version first: \`sluice deploy NAME@REF --deployment ${deployment}\``,
+    )
+  const refs = [
+    { ref, weight: plan.weight ?? undefined },
+    ...plan.arms.map((a) => ({ ref: a.model, weight: a.weight })),
+  ]
+  const candidates: { model: string; version: number; weight: number | undefined }[] = []
+  for (const r of refs) {
+    const v = await registry.getModelVersion(r.ref)
+    if (v.name === current.model && v.version === current.version)
+      throw new SluiceError(
+        'USAGE',
+        `${v.name}@${v.version} is already the stable version of "${deployment}"; roll out another version`,
+      )
+    if (candidates.some((c) => c.model === v.name && c.version === v.version))
+      throw new SluiceError('USAGE', `${v.name}@${v.version} is named twice; give each arm once`)
+    await checkLoads(
+      registry,
+      v.name,
+      v.version,
+      `the rollout was not started and "${deployment}" still answers with ${current.model}@${current.version}`,
+    )
+    candidates.push({ model: v.name, version: v.version, weight: r.weight })
+  }
+  const id = newId('ro_')
+  const { state, decisions } = startRollout(plan.spec, current, candidates, now)
+  return registry.store.rollouts.startRollout({
+    record: {
+      id,
+      deployment,
+      strategy: plan.spec.strategy,
+      phase: state.phase,
+      spec: plan.spec as unknown as Record<string, unknown>,
+      state: state as unknown as Record<string, unknown>,
+      created_at: new Date(now).toISOString(),
+    },
+    routing: routingFor(id, plan.spec, state)!,
+    decisions,
+  })
+}
+
+/** The running rollout of a deployment, or a USAGE error saying there is none. */
+export async function runningRollout(registry: LocalRegistry, deployment: string): Promise<RolloutRecord> {
+  const latest = await registry.store.rollouts.latestRollout(deployment)
+  if (!latest || latest.phase === 'promoted' || latest.phase === 'aborted')
+    throw new SluiceError(
+      'USAGE',
+      `no rollout is running on deployment "${deployment}"${latest ? ` (the last one was ${latest.phase} at ${latest.updated_at})` : ''}; start one with \`sluice deploy NAME@REF --deployment ${deployment} --strategy canary\``,
+    )
+  return latest
+}
+
+/**
+ * Applies an event to a rollout and writes the result (state, routing, decisions, and on its end
+ * the deployment's new stable version) in one transaction; then marks the registry: a promoted
+ * version becomes `production` with the `champion` alias, a version the analysis failed `rejected`.
+ * Returns null when another process moved the rollout first (`record` is then stale).
+ */
+export async function moveRollout(
+  registry: LocalRegistry,
+  record: RolloutRecord,
+  event: RolloutEvent,
+  beforeWrite?: (state: RolloutState) => void,
+): Promise<{ record: RolloutRecord; state: RolloutState; decisions: Decision[] } | null> {
+  const spec = record.spec as unknown as RolloutSpec
+  const { state, decisions } = transition(spec, record.state as unknown as RolloutState, event)
+  if (decisions.length === 0) return { record, state, decisions }
+  beforeWrite?.(state)
+  const result = state.result
+  const written = await registry.store.rollouts.updateRollout({
+    id: record.id,
+    revision: record.revision,
+    phase: state.phase,
+    state: state as unknown as Record<string, unknown>,
+    routing: routingFor(record.id, spec, state),
+    ...(state.phase === 'promoted' &&
+      result && { version: { model: result.model, version: result.version, alias: 'champion' } }),
+    decisions,
+    at: new Date(event.now).toISOString(),
+  })
+  if (!written) return null
+  await markRegistry(registry, decisions, state)
+  return { record: written, state, decisions }
+}
+
+/** Moves the running rollout, retrying when another process moved it between our read and write. */
+export async function moveRunning(
+  registry: LocalRegistry,
+  deployment: string,
+  event: (now: number) => RolloutEvent,
+): Promise<{ record: RolloutRecord; state: RolloutState; decisions: Decision[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const record = await runningRollout(registry, deployment)
+    const moved = await moveRollout(registry, record, event(Date.now()))
+    if (moved) return moved
+    if (attempt >= 4)
+      throw new SluiceError('STORE_BUSY', `rollout of "${deployment}" kept changing under us; try again`)
+  }
+}
+
+async function markRegistry(
+  registry: LocalRegistry,
+  decisions: Decision[],
+  state: RolloutState,
+): Promise<void> {
+  const model = (version: number) =>
+    state.candidates.find((c) => c.version === version)?.model ?? state.stable.model
+  for (const d of decisions) {
+    if (d.kind === 'reject') {
+      const v = d.detail.version as number
+      await registry.setModelStatus(`${model(v)}@${v}`, 'rejected', String(d.detail.reason))
+    }
+    if (d.kind === 'abort' && d.detail.manual === false)
+      for (const v of d.detail.rejected as number[])
+        await registry.setModelStatus(`${model(v)}@${v}`, 'rejected', d.message)
+    if (d.kind === 'promote' && state.result) {
+      await registry.setModelStatus(`${state.result.model}@${state.result.version}`, 'production', null)
+      await registry.setAlias(state.result.model, 'champion', state.result.version)
+    }
+  }
+}
+
+/** `sluice.rollout/v1`: the deployment's rollout (the running one, else the last), or idle. */
+export async function rolloutStatus(registry: LocalRegistry, deployment: string, decisionLimit = 20) {
+  const current = await registry.store.deployments.getDeployment(deployment)
+  if (!current)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `deployment "${deployment}" not found; list them with \`sluice deployments list\``,
+    )
+  const latest = await registry.store.rollouts.latestRollout(deployment)
+  const state = latest?.state as unknown as RolloutState | undefined
+  const decisions = latest
+    ? await registry.store.rollouts.decisions(deployment, { rollout: latest.id, limit: decisionLimit })
+    : []
+  const routing = current.routing
+  return {
+    schema: 'sluice.rollout/v1' as const,
+    deployment,
+    id: latest?.id ?? null,
+    strategy: latest?.strategy ?? null,
+    state: latest?.phase ?? 'idle',
+    stable: { model: current.model, version: current.version },
+    step:
+      state && latest && !isEnded(state)
+        ? { index: state.step, of: (latest.spec as unknown as RolloutSpec).steps.length }
+        : null,
+    result: state?.result ?? null,
+    arms: routing
+      ? routing.arms.map((a) => ({ model: a.model, version: a.version, weight: a.weight, role: a.role }))
+      : [{ model: current.model, version: current.version, weight: 100, role: 'stable' as const }],
+    started_at: latest?.created_at ?? null,
+    updated_at: latest?.updated_at ?? null,
+    decisions: decisions.map(({ id: _, rollout: __, deployment: ___, ...d }) => d),
+  }
+}
+
+export type RolloutDoc = Awaited<ReturnType<typeof rolloutStatus>>
+
+/**
+ * `sluice rollback D`: a running rollout is aborted (everything back to the stable version);
+ * otherwise the deployment goes back to the last version before the current one that is not
+ * rejected or archived, and the current one is marked rejected.
+ */
+export async function rollback(
+  registry: LocalRegistry,
+  deployment: string,
+): Promise<{ from: number; to: number; model: string }> {
+  const latest = await registry.store.rollouts.latestRollout(deployment)
+  if (latest && !isEnded(latest.state as unknown as RolloutState)) {
+    const { state } = await moveRunning(registry, deployment, (now) => ({
+      type: 'abort',
+      now,
+      reason: 'manual rollback',
+      by: 'sluice rollback',
+    }))
+    const rejected = state.candidates.map((c) => c)
+    for (const c of rejected)
+      await registry.setModelStatus(`${c.model}@${c.version}`, 'rejected', 'rolled back by hand')
+    return {
+      from: rejected[0]?.version ?? state.stable.version,
+      to: state.stable.version,
+      model: state.stable.model,
+    }
+  }
+  const current = await registry.store.deployments.getDeployment(deployment)
+  if (!current)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `deployment "${deployment}" not found; list them with \`sluice deployments list\``,
+    )
+  for (const event of await registry.store.deployments.history(deployment, 1000)) {
+    if (event.model !== current.model || event.version === current.version) continue
+    const doc = await registry.getModelVersion(`${event.model}@${event.version}`)
+    if (doc.status === 'rejected' || doc.status === 'archived') continue
+    await deploy(registry, `${event.model}@${event.version}`, deployment, { batching: current.batching })
+    await registry.setModelStatus(
+      `${current.model}@${current.version}`,
+      'rejected',
+      `rolled back by hand to version ${event.version}`,
+    )
+    return { from: current.version, to: event.version, model: event.model }
+  }
+  throw new SluiceError(
+    'USAGE',
+    `deployment "${deployment}" has no earlier healthy version of ${current.model} to roll back to (none that is not rejected or archived); deploy one with \`sluice deploy\``,
+  )
+}

@@ -1,0 +1,277 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, json, sluice, tempDir } from './support/cli.js'
+
+const dir = tempDir('sluice-rollout-')
+const run = (...args: string[]) => sluice(args, { cwd: dir })
+let server: ChildProcess
+let url: string
+
+/** Starts `sluice serve` on a free port in the test folder. */
+async function startServer(): Promise<void> {
+  server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
+    cwd: dir,
+    env: { ...process.env, SLUICE_HOME: '' },
+  })
+  server.stderr!.resume()
+  url = await new Promise<string>((resolve, reject) => {
+    // Keep reading the request log: a full pipe would block the server's writes.
+    let first = true
+    server.stdout!.on('data', (b: Buffer) => {
+      if (first) resolve(JSON.parse(b.toString().split('\n')[0]!).url)
+      first = false
+    })
+    server.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
+  })
+}
+
+async function stopServer(): Promise<void> {
+  const exited = new Promise((r) => server.once('exit', r))
+  server.kill('SIGTERM')
+  await exited
+}
+
+/** Sends requests from 8 loops until stopped; records each answer's status and version. */
+function traffic() {
+  const answers: { at: number; status: number; version: string | null }[] = []
+  let stop = false
+  const loops = Array.from({ length: 8 }, async (_, w) => {
+    for (let i = 0; !stop; i++) {
+      const distance = ((i * 7919 + w * 104729) % 1000) + 0.5
+      try {
+        const r = await fetch(`${url}/v1/deployments/flights/predict`, {
+          method: 'POST',
+          body: JSON.stringify({ instances: [{ distance, origin: i % 2 ? 'SFO' : 'ORD' }] }),
+        })
+        await r.arrayBuffer()
+        answers.push({ at: Date.now(), status: r.status, version: r.headers.get('x-model-version') })
+      } catch {
+        answers.push({ at: Date.now(), status: 0, version: null }) // connection refused or reset
+      }
+      await new Promise((res) => setTimeout(res, 5))
+    }
+  })
+  return {
+    answers,
+    stop: async () => {
+      stop = true
+      await Promise.all(loops)
+    },
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const t0 = Date.now()
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+interface RolloutDoc {
+  state: string
+  stable: { version: number }
+  arms: { version: number; weight: number; role: string }[]
+  decisions: { kind: string; message: string; detail: Record<string, unknown> }[]
+}
+const status = async () => json<RolloutDoc>(await run('rollout', 'status', 'flights', '--json'))
+const fastAnalysis = path.join(dir, 'analysis.yaml')
+
+beforeAll(async () => {
+  const rows = (invert: boolean) =>
+    Array.from({ length: 400 }, (_, i) => {
+      const distance = (i * 37) % 1000
+      // One flight in five is late, so the two models' scores differ in distribution, not only per row.
+      const late = distance > 800 !== invert ? 1 : 0
+      return `${distance},${['SFO', 'ORD'][i % 2]},${late}`
+    })
+  writeFileSync(path.join(dir, 'good.csv'), `distance,origin,delayed\n${rows(false).join('\n')}\n`)
+  writeFileSync(path.join(dir, 'inverted.csv'), `distance,origin,delayed\n${rows(true).join('\n')}\n`)
+  // Versions 1, 2 and 4 learn the same thing; 3 learns the opposite.
+  for (const [data, seed] of [
+    ['good', '1'],
+    ['good', '2'],
+    ['inverted', '3'],
+    ['good', '4'],
+  ]) {
+    const r = await run(
+      'train',
+      '--algo',
+      'logistic',
+      '--data',
+      `${data}.csv`,
+      '--target',
+      'delayed',
+      '--features',
+      'distance,origin',
+      '--seed',
+      seed!,
+      '--out',
+      `m${seed}.onnx`,
+      '--register',
+      'delay',
+    )
+    expect(r.code, r.stderr).toBe(0)
+  }
+  expect((await run('deploy', 'delay@1', '--deployment', 'flights')).code).toBe(0)
+  writeFileSync(fastAnalysis, 'analysis:\n  interval: 500ms\n  window: 10s\n  min_samples: 15\n')
+  await startServer()
+}, 120_000)
+
+afterAll(() => server?.kill('SIGTERM'))
+
+describe('sluice rollouts against a running server', () => {
+  it('refuses promote and abort with no rollout running', async () => {
+    for (const verb of ['promote', 'abort']) {
+      const r = await run('rollout', verb, 'flights')
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('no rollout is running on deployment "flights"')
+    }
+    expect((await status()).state).toBe('idle')
+  })
+
+  it('rolls a canary whose predictions drift from the stable back within seconds, and rejects it', async () => {
+    const load = traffic()
+    await new Promise((r) => setTimeout(r, 500))
+    const started = Date.now()
+    const r = await run(
+      'deploy',
+      'delay@3',
+      '--deployment',
+      'flights',
+      '--strategy',
+      'canary',
+      '--steps',
+      '20,100',
+      '--pause',
+      '1m',
+      '--analysis',
+      fastAnalysis,
+      '--json',
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(json<RolloutDoc>(r).arms.map((a) => [a.version, a.weight, a.role])).toEqual([
+      [1, 80, 'stable'],
+      [3, 20, 'canary'],
+    ])
+    const doc = await until('the abort', async () => {
+      const s = await status()
+      return s.state === 'aborted' ? s : undefined
+    })
+    const abortedAt = Date.now()
+    await new Promise((res) => setTimeout(res, 700))
+    await load.stop()
+    expect(abortedAt - started).toBeLessThan(10_000)
+    const abort = doc.decisions.find((d) => d.kind === 'abort')!
+    expect(abort.message).toContain('prediction_drift')
+    expect(doc.stable.version).toBe(1)
+    expect(doc.arms).toEqual([{ model: 'delay', version: 1, weight: 100, role: 'stable' }])
+    // The canary answered some requests, none failed, and none after the rollback reached every reader.
+    expect(load.answers.some((a) => a.version === '3')).toBe(true)
+    expect(load.answers.every((a) => a.status === 200)).toBe(true)
+    expect(load.answers.filter((a) => a.at > abortedAt + 100 && a.version === '3')).toEqual([])
+    const v3 = json<{ status: string; status_reason: string }>(
+      await run('models', 'show', 'delay@3', '--json'),
+    )
+    expect(v3.status).toBe('rejected')
+    expect(v3.status_reason).toContain('prediction_drift')
+  }, 60_000)
+
+  it('promotes a healthy canary through its steps: new stable, champion alias, production status', async () => {
+    const load = traffic()
+    const r = await run(
+      'deploy',
+      'delay@2',
+      '--deployment',
+      'flights',
+      '--strategy',
+      'canary',
+      '--steps',
+      '30,60,100',
+      '--pause',
+      '2s',
+      '--analysis',
+      fastAnalysis,
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const doc = await until(
+      'the promotion',
+      async () => {
+        const s = await status()
+        return s.state === 'promoted' || s.state === 'aborted' ? s : undefined
+      },
+      40_000,
+    )
+    await until('version 2 answering alone', async () =>
+      load.answers.at(-1)?.version === '2' ? true : undefined,
+    )
+    await load.stop()
+    expect(doc.state, JSON.stringify(doc.decisions.slice(0, 5))).toBe('promoted')
+    expect(doc.stable.version).toBe(2)
+    expect(load.answers.every((a) => a.status === 200)).toBe(true)
+    const v2 = json<{ status: string; aliases: string[] }>(await run('models', 'show', 'delay@2', '--json'))
+    expect(v2).toMatchObject({ status: 'production', aliases: ['champion'] })
+    const history = json<{ items: { kind: string; message: string }[] }>(
+      await run('rollout', 'history', 'flights', '--limit', '1000', '--json'),
+    )
+    const mine = history.items.slice(0, history.items.findIndex((d) => d.kind === 'start') + 1).reverse()
+    expect(mine.filter((d) => d.kind === 'step').map((d) => d.message)).toEqual([
+      'weight set to 30%',
+      'pause of 2s passed with every rule passing',
+      'weight set to 60%',
+      'pause of 2s passed with every rule passing',
+      'weight set to 100%',
+    ])
+    expect(mine.map((d) => d.kind)).toContain('measurement')
+  }, 60_000)
+
+  it('lets one of two rollouts started at once win; the other gets a clear error', async () => {
+    const both = await Promise.all(
+      [1, 4].map((v) =>
+        run('deploy', `delay@${v}`, '--deployment', 'flights', '--strategy', 'canary', '--pause', 'manual'),
+      ),
+    )
+    expect(both.map((r) => r.code).sort()).toEqual([0, 2])
+    expect(both.find((r) => r.code === 2)!.stderr).toMatch(
+      /rollout .*is already running on deployment "flights"/,
+    )
+    expect((await status()).state).toBe('paused')
+    // A plain deploy is refused while it runs.
+    const plain = await run('deploy', 'delay@4', '--deployment', 'flights')
+    expect(plain.code).toBe(2)
+    expect(plain.stderr).toContain('rollout is running')
+  })
+
+  it('resumes a rollout after the server restarts, routing as recorded', async () => {
+    const before = await status()
+    await stopServer()
+    await startServer()
+    const load = traffic()
+    await until('both versions answering', async () =>
+      new Set(load.answers.map((a) => a.version)).size === 2 ? true : undefined,
+    )
+    await load.stop()
+    const after = await status()
+    expect(after.state).toBe('paused')
+    expect(after.arms).toEqual(before.arms)
+    const abort = await run('rollout', 'abort', 'flights', '--reason', 'test over', '--json')
+    expect(abort.code).toBe(0)
+    expect(json<RolloutDoc>(abort).state).toBe('aborted')
+  }, 60_000)
+
+  it('refuses a candidate that does not load, and leaves the stable untouched', async () => {
+    const show = json<{ artifact: { digest: string } }>(await run('models', 'show', 'delay@4', '--json'))
+    const hex = show.artifact.digest.split(':')[1]!
+    const blob = path.join(dir, '.sluice', 'artifacts', 'sha256', hex.slice(0, 2), hex)
+    writeFileSync(blob, 'not an onnx model')
+    const r = await run('deploy', 'delay@4', '--deployment', 'flights', '--strategy', 'canary')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('the rollout was not started')
+    const s = await status()
+    expect(s.arms).toEqual([{ model: 'delay', version: 2, weight: 100, role: 'stable' }])
+  })
+})
