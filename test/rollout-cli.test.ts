@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
 import { BIN, json, sluice, tempDir } from './support/cli.js'
 
 const dir = tempDir('sluice-rollout-')
@@ -34,19 +35,26 @@ async function stopServer(): Promise<void> {
 }
 
 /** Sends requests from 8 loops until stopped; records each answer's status and version. */
-function traffic() {
-  const answers: { at: number; status: number; version: string | null }[] = []
+function traffic(headers: (i: number) => Record<string, string> = () => ({})) {
+  const answers: { at: number; status: number; version: string | null; user?: string }[] = []
   let stop = false
   const loops = Array.from({ length: 8 }, async (_, w) => {
     for (let i = 0; !stop; i++) {
       const distance = ((i * 7919 + w * 104729) % 1000) + 0.5
       try {
+        const h = headers(i * 8 + w)
         const r = await fetch(`${url}/v1/deployments/flights/predict`, {
           method: 'POST',
+          headers: h,
           body: JSON.stringify({ instances: [{ distance, origin: i % 2 ? 'SFO' : 'ORD' }] }),
         })
         await r.arrayBuffer()
-        answers.push({ at: Date.now(), status: r.status, version: r.headers.get('x-model-version') })
+        answers.push({
+          at: Date.now(),
+          status: r.status,
+          version: r.headers.get('x-model-version'),
+          user: h['x-user'],
+        })
       } catch {
         answers.push({ at: Date.now(), status: 0, version: null }) // connection refused or reset
       }
@@ -91,12 +99,14 @@ beforeAll(async () => {
     })
   writeFileSync(path.join(dir, 'good.csv'), `distance,origin,delayed\n${rows(false).join('\n')}\n`)
   writeFileSync(path.join(dir, 'inverted.csv'), `distance,origin,delayed\n${rows(true).join('\n')}\n`)
-  // Versions 1, 2 and 4 learn the same thing; 3 learns the opposite.
+  // Versions 1, 2, 4 and 6 learn the same thing; 3 and 5 learn the opposite.
   for (const [data, seed] of [
     ['good', '1'],
     ['good', '2'],
     ['inverted', '3'],
     ['good', '4'],
+    ['inverted', '5'],
+    ['good', '6'],
   ]) {
     const r = await run(
       'train',
@@ -273,5 +283,135 @@ describe('sluice rollouts against a running server', () => {
     expect(r.stderr).toContain('the rollout was not started')
     const s = await status()
     expect(s.arms).toEqual([{ model: 'delay', version: 2, weight: 100, role: 'stable' }])
+  })
+
+  it('compares a shadow with the stable on the same requests, never answers with it, and rejects it when they disagree', async () => {
+    const load = traffic()
+    const r = await run(
+      'deploy',
+      'delay@5',
+      '--deployment',
+      'flights',
+      '--strategy',
+      'shadow',
+      '--pause',
+      '1m',
+      '--analysis',
+      fastAnalysis,
+      '--json',
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(json<RolloutDoc>(r).arms.map((a) => [a.version, a.weight, a.role])).toEqual([
+      [2, 100, 'stable'],
+      [5, 100, 'shadow'],
+    ])
+    const doc = await until('the shadow abort', async () => {
+      const s = await status()
+      return s.state === 'aborted' ? s : undefined
+    })
+    await load.stop()
+    expect(doc.decisions.find((d) => d.kind === 'abort')!.message).toMatch(
+      /shadow_disagreement|prediction_drift/,
+    )
+    expect(load.answers.every((a) => a.status === 200 && a.version === '2')).toBe(true)
+    const disagreement = doc.decisions.find(
+      (d) => d.kind === 'measurement' && d.detail.metric === 'shadow_disagreement',
+    )
+    expect(disagreement?.detail.samples as number).toBeGreaterThanOrEqual(15)
+  }, 60_000)
+
+  it('keeps each user on one version with a sticky header, promotes by hand, and rolls back by hand', async () => {
+    const r = await run(
+      'deploy',
+      'delay@6',
+      '--deployment',
+      'flights',
+      '--strategy',
+      'canary',
+      '--steps',
+      '50,100',
+      '--pause',
+      'manual',
+      '--sticky-key',
+      'header:x-user',
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const load = traffic((i) => ({ 'x-user': `user-${i % 40}` }))
+    await until('the canary answering', async () =>
+      load.answers.some((a) => a.version === '6') ? true : undefined,
+    )
+    load.answers.length = 0
+    await until('every user seen many times', async () => (load.answers.length >= 400 ? true : undefined))
+    await load.stop()
+    const byUser = new Map<string, Set<string | null>>()
+    for (const a of load.answers) byUser.set(a.user!, (byUser.get(a.user!) ?? new Set()).add(a.version))
+    expect([...byUser.values()].every((versions) => versions.size === 1)).toBe(true)
+    expect(new Set(load.answers.map((a) => a.version))).toEqual(new Set(['2', '6']))
+    expect((await status()).state).toBe('paused')
+    const promoted = json<RolloutDoc>(await run('rollout', 'promote', 'flights', '--json'))
+    expect([promoted.state, promoted.stable.version]).toEqual(['promoted', 6])
+    const back = json<{ from: number; to: number }>(await run('rollback', 'flights', '--json'))
+    expect(back).toMatchObject({ from: 6, to: 2 })
+    expect(json<{ status: string }>(await run('models', 'show', 'delay@6', '--json')).status).toBe('rejected')
+    expect((await status()).stable.version).toBe(2)
+  }, 60_000)
+
+  it('exports the deployment and a planned canary as Kubernetes manifests', async () => {
+    const argo = await run(
+      'export',
+      'argo-rollouts',
+      'flights',
+      '--candidate',
+      'delay@1',
+      '--steps',
+      '10,50,100',
+      '--pause',
+      '1m',
+    )
+    expect(argo.code, argo.stderr).toBe(0)
+    const docs = parseAllDocuments(argo.stdout).map((d) => d.toJS())
+    const rollout = docs.find((d) => d.kind === 'Rollout')
+    expect(rollout.spec.strategy.canary.steps).toEqual([
+      { setWeight: 10 },
+      { pause: { duration: '1m' } },
+      { setWeight: 50 },
+      { pause: { duration: '1m' } },
+      { setWeight: 100 },
+    ])
+    const kserve = await run('export', 'kserve', 'flights', '--storage-uri', 's3://models')
+    expect(kserve.code, kserve.stderr).toBe(0)
+    expect(parseAllDocuments(kserve.stdout)[0]!.toJS().spec.predictor.model.storageUri).toBe(
+      's3://models/delay/2/model.onnx',
+    )
+    const bad = await run('export', 'helm', 'flights')
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('use kserve or argo-rollouts')])
+  })
+
+  it('serves a model file pinned to a deployment, keeping its version number (a pod of a cluster rollout)', async () => {
+    const pod = tempDir('sluice-pod-')
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
+      cwd: pod,
+      env: {
+        ...process.env,
+        SLUICE_HOME: '',
+        SLUICE_MODEL_URI: path.join(dir, 'm4.onnx'),
+        SLUICE_DEPLOYMENT: 'flights',
+        SLUICE_MODEL: 'delay@4',
+      },
+    })
+    try {
+      const podUrl = await new Promise<string>((resolve, reject) => {
+        child.stdout!.once('data', (b: Buffer) => resolve(JSON.parse(b.toString().split('\n')[0]!).url))
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
+      })
+      const r = await fetch(`${podUrl}/v1/deployments/flights/predict`, {
+        method: 'POST',
+        body: JSON.stringify({ instances: [{ distance: 900, origin: 'SFO' }] }),
+      })
+      expect(r.status).toBe(200)
+      expect(r.headers.get('x-model-version')).toBe('4')
+    } finally {
+      child.kill('SIGTERM')
+    }
   })
 })

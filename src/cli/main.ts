@@ -4,6 +4,7 @@ import { artifactsCommand } from './commands/artifacts.js'
 import { ciCommand } from './commands/ci.js'
 import { dataCommand } from './commands/data.js'
 import { driftCommand } from './commands/drift.js'
+import { exportCommand } from './commands/export.js'
 import { gateCommand } from './commands/gate.js'
 import { initCommand } from './commands/init.js'
 import { modelWorkCommands } from './commands/model-work.js'
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   ciCommand(program, runAction)
   servingCommands(program, runAction)
   rolloutCommands(program, runAction)
+  exportCommand(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
   for (const cmd of program.commands) {
     cmd.exitOverride()

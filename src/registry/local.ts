@@ -94,6 +94,11 @@ export class LocalRegistry implements Registry {
         `parent version must be a version number (1, 2, …), got ${parent}`,
       )
     }
+    if (input.version !== undefined && (!Number.isSafeInteger(input.version) || input.version < 1))
+      throw new SluiceError(
+        'INVALID_INPUT',
+        `version must be a version number (1, 2, …), got ${input.version}`,
+      )
     const record = await this.store.createModelVersion({
       name,
       artifact,
@@ -108,6 +113,7 @@ export class LocalRegistry implements Registry {
       code: input.code ?? null,
       environment: input.environment ?? null,
       parent_version: parent,
+      version: input.version ?? null,
       created_at: isoNow(this.clock),
     })
     return versionDoc(record)

@@ -61,6 +61,8 @@ export interface RegisterInput {
   code?: NewModelVersion['code']
   environment?: NewModelVersion['environment']
   parent_version?: number | null
+  /** Keep this version number (copying a version from another registry); default: the next free one. */
+  version?: number
 }
 
 export interface SearchQuery {

@@ -148,7 +148,7 @@ export function measureRule(
   return verdict('error', `unknown metric ${rule.metric}`)
 }
 
-/** Compares a value with the rule's thresholds (fixed, or derived from the stable's value). */
+/** Compares a value with the rule's thresholds: fixed ones, and those derived from the stable's value. */
 function judge(
   rule: Rule,
   value: number,
@@ -156,6 +156,20 @@ function judge(
   base: Omit<Measurement, 'verdict' | 'message'>,
 ): Measurement {
   const out = { ...base, value, stable }
+  if (rule.max !== undefined && value > rule.max)
+    return {
+      ...out,
+      limit: rule.max,
+      verdict: 'fail',
+      message: `${fmt(value)} is above the maximum ${fmt(rule.max)}`,
+    }
+  if (rule.min !== undefined && value < rule.min)
+    return {
+      ...out,
+      limit: rule.min,
+      verdict: 'fail',
+      message: `${fmt(value)} is below the minimum ${fmt(rule.min)}`,
+    }
   if (rule.vs_stable && stable !== null) {
     // Above every bound given: a ratio alone would fire on tiny stable values, an increase alone on large ones.
     const bounds = [
@@ -177,20 +191,6 @@ function judge(
           message: `${fmt(value)} within ${fmt(limit)} (stable ${fmt(stable)})`,
         }
   }
-  if (rule.max !== undefined && value > rule.max)
-    return {
-      ...out,
-      limit: rule.max,
-      verdict: 'fail',
-      message: `${fmt(value)} is above the maximum ${fmt(rule.max)}`,
-    }
-  if (rule.min !== undefined && value < rule.min)
-    return {
-      ...out,
-      limit: rule.min,
-      verdict: 'fail',
-      message: `${fmt(value)} is below the minimum ${fmt(rule.min)}`,
-    }
   return {
     ...out,
     limit: rule.max ?? rule.min ?? null,

@@ -151,10 +151,13 @@ export function transition(
       return advance(spec, state, now, decisions)
     }
     case 'tick': {
+      // Every measurement is logged and counted first; then the first rule past its limits decides.
+      const breaches: { arm: CandidateState; why: string; m: Measurement }[] = []
       for (const m of event.measurements) {
         const arm = state.candidates.find((c) => c.version === m.version && c.status === 'active')
         const rule = arm?.rules[m.rule]
-        if (!arm || !rule) continue
+        const limits = spec.analysis.rules.find((r) => r.name === m.rule)
+        if (!arm || !rule || !limits) continue
         decisions.push(
           decision(now, 'measurement', `${m.rule} on version ${m.version}: ${m.verdict} — ${m.message}`, {
             ...m,
@@ -164,17 +167,17 @@ export function transition(
         if (m.verdict === 'error') rule.consecutive_errors++
         else rule.consecutive_errors = 0
         if (m.verdict === 'pass' || m.verdict === 'fail') rule.conclusive = true
-        const spec_ = spec.analysis.rules.find((r) => r.name === m.rule)!
         const why =
-          rule.failures > spec_.failure_limit
-            ? `rule ${m.rule} failed ${rule.failures} time(s), more than its failure limit ${spec_.failure_limit}: ${m.message}`
-            : rule.consecutive_errors > spec_.consecutive_error_limit
-              ? `rule ${m.rule} could not be measured ${rule.consecutive_errors} times in a row (limit ${spec_.consecutive_error_limit}): ${m.message}`
+          rule.failures > limits.failure_limit
+            ? `rule ${m.rule} failed ${rule.failures} time(s), more than its failure limit ${limits.failure_limit}: ${m.message}`
+            : rule.consecutive_errors > limits.consecutive_error_limit
+              ? `rule ${m.rule} could not be measured ${rule.consecutive_errors} times in a row (limit ${limits.consecutive_error_limit}): ${m.message}`
               : null
-        if (why) {
-          const r = rejectArm(spec, state, arm, now, decisions, why, m)
-          if (isEnded(r.state)) return r
-        }
+        if (why && !breaches.some((b) => b.arm === arm)) breaches.push({ arm, why, m })
+      }
+      for (const b of breaches) {
+        const r = rejectArm(spec, state, b.arm, now, decisions, b.why, b.m)
+        if (isEnded(r.state)) return r
       }
       if (spec.test && event.ab) return abLook(spec, state, event.ab, now, decisions)
       return advance(spec, state, now, decisions)

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { isoNow } from '../core/clock.js'
 import { SluiceError } from '../core/errors.js'
 import type { Signature, TensorSpec } from '../core/types.js'
+import { inspectModel } from '../models/inspect.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkName } from '../registry/names.js'
 import { parseModelRef } from '../registry/refs.js'
@@ -129,4 +130,29 @@ export function localDeployments(registry: LocalRegistry): Deployments {
     },
     close: () => registry.close(),
   }
+}
+
+/**
+ * Serves one model file as a deployment: registers it in this home as `NAME` or `NAME@N` (or
+ * finds the version already registered with the same content) and deploys it. What a pod of a cluster deployment does at
+ * start (`sluice serve --model FILE --deployment D`): each pod serves the one version its
+ * template names, and the cluster's controller (Argo Rollouts, KServe) shifts the pods.
+ */
+export async function deployFile(
+  registry: LocalRegistry,
+  input: { file: string; model: string; deployment: string },
+): Promise<DeploymentRecord> {
+  // `NAME@N` keeps the version number of the registry the file came from (metrics and rollouts name versions by it).
+  const m = /^(.+?)(?:@(\d+))?$/.exec(input.model)!
+  const name = m[1]!
+  const number = m[2] === undefined ? undefined : Number(m[2])
+  const { signature } = await inspectModel(input.file, 'onnx')
+  const artifact = await registry.storeArtifact(input.file)
+  const known = (await registry.searchModelVersions({ name, limit: 1000 })).items.find(
+    (v) => v.artifact.digest === artifact.digest && (number === undefined || v.version === number),
+  )
+  const version =
+    known ??
+    (await registry.registerModelVersion({ name, artifact, flavor: 'onnx', signature, version: number }))
+  return (await deploy(registry, `${version.name}@${version.version}`, input.deployment)).record
 }

@@ -100,9 +100,25 @@ export class KyselyStore implements Store {
         })
         .onConflict((oc) => oc.column('name').doNothing())
         .execute()
+      const wanted = input.version ?? null
+      if (wanted !== null) {
+        const before = await trx
+          .selectFrom('models')
+          .select('next_version')
+          .where('name', '=', input.name)
+          .executeTakeFirstOrThrow()
+        if (wanted < Number(before.next_version))
+          throw new SluiceError(
+            'CONFLICT',
+            `${input.name}@${wanted} cannot be registered: versions up to ${Number(before.next_version) - 1} are taken; a copy keeps a number above them`,
+          )
+      }
       const model = await trx
         .updateTable('models')
-        .set((eb) => ({ next_version: eb('next_version', '+', 1), updated_at: input.created_at }))
+        .set((eb) => ({
+          next_version: wanted === null ? eb('next_version', '+', 1) : wanted + 1,
+          updated_at: input.created_at,
+        }))
         .where('name', '=', input.name)
         .returning(['id', 'next_version'])
         .executeTakeFirstOrThrow()

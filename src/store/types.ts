@@ -73,6 +73,8 @@ export interface NewModelVersion {
   code: Lineage['code']
   environment: Lineage['environment']
   parent_version: number | null
+  /** Keep this number (a copy from another registry, e.g. a serving pod's); null takes the next free one. */
+  version?: number | null
   created_at: string
 }
 

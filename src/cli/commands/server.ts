@@ -22,18 +22,52 @@ export function serverCommand(program: Command, run: Runner) {
     )
     .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
     .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
+    .option(
+      '--model <file>',
+      'serve this ONNX file as --deployment (registered in this home first); env SLUICE_MODEL_URI',
+    )
+    .option('--deployment <name>', 'with --model: the deployment it answers (env SLUICE_DEPLOYMENT)')
+    .option(
+      '--model-name <name>',
+      'with --model: NAME or NAME@VERSION to register it as (default: the deployment; env SLUICE_MODEL)',
+    )
     .option('--json', 'print the listening address as JSON')
     .action(run(serveAction(false)))
 }
 
 function serveAction(rest: boolean) {
-  return async (o: { host?: string; port?: string; json?: boolean; home?: string; config?: string }) => {
+  return async (o: {
+    host?: string
+    port?: string
+    json?: boolean
+    home?: string
+    config?: string
+    model?: string
+    deployment?: string
+    modelName?: string
+  }) => {
     const config = resolveConfig(o)
     const port = o.port === undefined ? config.server.port : Number(o.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
     }
     const registry = await openLocal(config)
+    const file = o.model ?? process.env.SLUICE_MODEL_URI
+    if (file) {
+      // A pinned pod: the file becomes the deployment's version before serving starts.
+      const deployment = o.deployment ?? process.env.SLUICE_DEPLOYMENT
+      if (!deployment)
+        throw new SluiceError(
+          'USAGE',
+          '--model needs --deployment NAME (or SLUICE_DEPLOYMENT): the deployment it answers',
+        )
+      const { deployFile } = await import('../../serving/deploy.js')
+      await deployFile(registry, {
+        file,
+        deployment,
+        model: o.modelName ?? process.env.SLUICE_MODEL ?? deployment,
+      })
+    }
     const { createApp } = await import('../../api/app.js')
     const { listen } = await import('../../api/server.js')
     const { startServing } = await import('../../serving/server.js')
