@@ -72,12 +72,27 @@ export { LocalRegistry } from './registry/local.js'
 export { parseDatasetRef, parseModelRef } from './registry/refs.js'
 export type * from './registry/types.js'
 export { parseWhere } from './registry/where.js'
-export { deploy } from './serving/deploy.js'
+export { type Measurement, measureRule, type QualitySource } from './rollout/analysis.js'
+export { type ControllerOptions, RolloutController } from './rollout/controller.js'
+export { argoRolloutsManifest, type ExportInput, kserveManifest } from './rollout/export.js'
+export {
+  type Decision,
+  type RolloutEvent,
+  type RolloutState,
+  routingFor,
+  startRollout,
+  transition,
+} from './rollout/machine.js'
+export { buildPlan, type Plan, type PlanInput } from './rollout/plan.js'
+export { beginRollout, moveRunning, type RolloutDoc, rollback, rolloutStatus } from './rollout/service.js'
+export type { RolloutSpec, Rule, Step, Strategy } from './rollout/spec.js'
+export { deploy, deployFile } from './serving/deploy.js'
 export { ProtocolError } from './serving/protocol/errors.js'
 export { instancesResponse, parseInstances } from './serving/protocol/instances.js'
 export { parseInferRequest } from './serving/protocol/request.js'
 export { buildInferResponse } from './serving/protocol/response.js'
 export { type Serving, type ServingOptions, startServing } from './serving/server.js'
+export { type ArmSummary, bernoulliArm, mergeArms, msprt, summarize } from './stats/msprt.js'
 export { openStore } from './store/open.js'
 export type { Store } from './store/types.js'
 export { type CheckOptions, checkContract } from './validate/checks.js'

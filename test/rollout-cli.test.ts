@@ -414,4 +414,47 @@ describe('sluice rollouts against a running server', () => {
       child.kill('SIGTERM')
     }
   })
+
+  it('ends an A/B test when the sequential test finds the challenger worse on the chosen metric', async () => {
+    const file = path.join(dir, 'ab.yaml')
+    writeFileSync(
+      file,
+      [
+        'strategy: ab',
+        'test: {metric: score_mean, goal: minimize, min_samples: 40}',
+        'analysis:',
+        '  interval: 500ms',
+        '  rules: [{metric: error_rate, max: 0.5}]',
+      ].join('\n'),
+    )
+    const load = traffic()
+    const r = await run(
+      'deploy',
+      'delay@5',
+      '--deployment',
+      'flights',
+      '--strategy-file',
+      file,
+      '--steps',
+      '50',
+      '--json',
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(json<RolloutDoc>(r).arms.map((a) => [a.version, a.weight, a.role])).toEqual([
+      [2, 50, 'stable'],
+      [5, 50, 'arm'],
+    ])
+    const doc = await until('the verdict', async () => {
+      const s = await status()
+      return s.state === 'aborted' || s.state === 'promoted' ? s : undefined
+    })
+    await load.stop()
+    expect(doc.state).toBe('aborted')
+    expect(doc.decisions.find((d) => d.kind === 'abort')!.message).toMatch(
+      /A\/B: worse than the stable on score_mean/,
+    )
+    const look = doc.decisions.find((d) => d.kind === 'measurement')!
+    expect(look.detail.p_value as number).toBeLessThan(0.05)
+    expect(new Set(load.answers.map((a) => a.version))).toEqual(new Set(['2', '5']))
+  }, 60_000)
 })

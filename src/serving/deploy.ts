@@ -26,6 +26,7 @@ export function deploymentDoc(r: DeploymentRecord, previous: DeploymentRecord | 
     version: r.version,
     alias: r.alias,
     batching: r.batching,
+    routing: r.routing,
     revision: r.revision,
     created_at: r.created_at,
     updated_at: r.updated_at,

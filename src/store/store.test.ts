@@ -56,6 +56,17 @@ describe('SQLite store', () => {
     expect(await s.getModelVersion('a', 3)).toBeNull()
   })
 
+  it('keeps a copied version number above the taken ones, and numbers on from it', async () => {
+    const s = await open()
+    await s.createModelVersion(version('m'))
+    expect((await s.createModelVersion(version('m', { version: 7 }))).version).toBe(7)
+    expect((await s.createModelVersion(version('m'))).version).toBe(8)
+    await expect(s.createModelVersion(version('m', { version: 8 }))).rejects.toThrow(
+      /versions up to 8 are taken/,
+    )
+    expect((await s.createModelVersion(version('fresh', { version: 4 }))).version).toBe(4)
+  })
+
   it('moves an alias in one step and reports where it pointed before', async () => {
     const s = await open()
     await s.createModelVersion(version('m'))
