@@ -144,6 +144,23 @@ describe('sluice rollouts against a running server', () => {
     expect((await status()).state).toBe('idle')
   })
 
+  it('refuses bad plans with the reason: weights, order, strategy, unknown metrics', async () => {
+    const bad = async (args: string[], message: RegExp) => {
+      const r = await run('deploy', 'delay@2', '--deployment', 'flights', ...args)
+      expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(message)])
+    }
+    await bad(['--strategy', 'canary', '--steps', '10,150'], /"150" is not a weight from 0 to 100/)
+    await bad(['--strategy', 'canary', '--steps', '50,20'], /must increase/)
+    await bad(['--strategy', 'blue-green'], /--strategy must be canary, shadow or ab/)
+    const analysis = path.join(dir, 'unknown-metric.yaml')
+    writeFileSync(analysis, 'analysis:\n  rules:\n    - metric: accuracy\n      min: 0.9\n')
+    await bad(
+      ['--strategy', 'canary', '--analysis', analysis],
+      /unknown-metric\.yaml:3: analysis\.rules\.0\.metric: expected one of/,
+    )
+    expect((await status()).state).toBe('idle')
+  })
+
   it('rolls a canary whose predictions drift from the stable back within seconds, and rejects it', async () => {
     const load = traffic()
     await new Promise((r) => setTimeout(r, 500))
@@ -268,6 +285,9 @@ describe('sluice rollouts against a running server', () => {
     const after = await status()
     expect(after.state).toBe('paused')
     expect(after.arms).toEqual(before.arms)
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    expect(metrics).toMatch(/sluice_rollout_weight\{deployment="flights",version="\d",role="canary"\} 10\n/)
+    expect(metrics).toMatch(/sluice_rollout_weight\{deployment="flights",version="2",role="stable"\} 90\n/)
     const abort = await run('rollout', 'abort', 'flights', '--reason', 'test over', '--json')
     expect(abort.code).toBe(0)
     expect(json<RolloutDoc>(abort).state).toBe('aborted')

@@ -1,3 +1,4 @@
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { LocalRegistry } from '../registry/local.js'
 import type { DeploymentTable } from '../serving/deployments.js'
 import type { Outcome, OutcomeObserver } from '../serving/outcome.js'
@@ -20,6 +21,8 @@ export interface ControllerOptions {
   quality?: (deployment: string) => QualitySource | undefined
   log: (entry: Record<string, unknown>) => void
   now?: () => number
+  /** Where the rollout metrics are exposed (the server's `/metrics` registry). */
+  metrics?: Registry
 }
 
 interface Tracked {
@@ -42,9 +45,38 @@ export class RolloutController {
   private busy: Promise<void> | null = null
   private readonly now: () => number
 
+  private readonly decided: Counter<'deployment' | 'kind'> | null
+
   constructor(private readonly o: ControllerOptions) {
     this.now = o.now ?? Date.now
     o.observe((outcome) => this.hear(outcome))
+    const registers = o.metrics ? [o.metrics] : []
+    this.decided = o.metrics
+      ? new Counter({
+          name: 'sluice_rollout_decisions_total',
+          help: 'Rollout log entries written by this server, by deployment and kind (measurement, step, abort, promote, …).',
+          labelNames: ['deployment', 'kind'] as const,
+          registers,
+        })
+      : null
+    if (o.metrics) {
+      const table = o.table
+      new Gauge({
+        name: 'sluice_rollout_weight',
+        help: 'Percent of requests each version of a deployment under a rollout gets (for a shadow: the share copied to it).',
+        labelNames: ['deployment', 'version', 'role'] as const,
+        registers,
+        collect() {
+          this.reset()
+          for (const d of table.list())
+            for (const arm of d.router?.routing?.arms ?? [])
+              this.set(
+                { deployment: d.record.name, version: String(arm.version), role: arm.role },
+                arm.weight,
+              )
+        },
+      })
+    }
   }
 
   start(): void {
@@ -139,6 +171,7 @@ export class RolloutController {
       return
     }
     t.record = moved.record
+    for (const d of moved.decisions) this.decided?.inc({ deployment: t.record.deployment, kind: d.kind })
     for (const d of moved.decisions)
       if (d.kind !== 'measurement')
         this.o.log({

@@ -86,6 +86,7 @@ function serveAction(rest: boolean) {
       registry,
       table: serving.table,
       observe: serving.observe,
+      metrics: serving.metrics.registry,
       log: (e) => log({ time: new Date().toISOString(), ...e }),
     })
     rollouts.start()
