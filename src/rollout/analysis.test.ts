@@ -51,6 +51,19 @@ describe('analysis rules', () => {
     expect(noisy.message).toMatch(/not significantly \(Fisher p = 0\.0593\)/)
   })
 
+  it('never waives a fixed maximum for lack of significance', () => {
+    const r = rule({ metric: 'error_rate', max: 0.05, vs_stable: { max_increase: 0.05 } })
+    const stable = samples(400, (i) => ({ ok: i % 100 !== 0 }))
+    const m = measureRule(
+      r,
+      2,
+      samples(30, (i) => ({ ok: i % 15 !== 0 })),
+      stable,
+      ctx,
+    )
+    expect([m.verdict, m.limit]).toEqual(['fail', 0.05])
+  })
+
   it('judges latency quantiles against the stable and fixed bounds together', () => {
     const r = rule({ metric: 'latency_p99', vs_stable: { max_ratio: 2, max_increase: 25 }, max: 1000 })
     const stable = samples(100, () => ({ latency_ms: 10 }))

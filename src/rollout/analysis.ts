@@ -80,18 +80,21 @@ export function measureRule(
     case 'error_rate': {
       const errors = candidate.filter((s) => !s.ok).length
       const value = errors / candidate.length
-      if (!rule.vs_stable) return judge(rule, value, null, base)
+      // Fixed bounds are absolute: no significance gate waives them.
+      const fixed = judge({ ...rule, vs_stable: undefined }, value, null, base)
+      if (fixed.verdict === 'fail' || !rule.vs_stable) return fixed
       if (stable.length === 0)
         return verdict('inconclusive', 'no requests on the stable version to compare with', { value })
       const stableErrors = stable.filter((s) => !s.ok).length
       const m = judge(rule, value, stableErrors / stable.length, base)
       if (m.verdict !== 'fail') return m
-      // An increase over the limit fails only when it is not chance at this sample size.
+      // An increase over the limit fails only when it is not chance at this sample size (one-sided: an increase).
       const p = fisherExact2x2(
         errors,
         candidate.length - errors,
         stableErrors,
         stable.length - stableErrors,
+        'greater',
       ).pvalue
       return p < ERROR_RATE_ALPHA
         ? { ...m, message: `${m.message} (Fisher p = ${p.toPrecision(3)})` }

@@ -5,7 +5,7 @@ import type { Outcome, OutcomeObserver } from '../serving/outcome.js'
 import { type ArmSummary, mergeArms } from '../stats/msprt.js'
 import type { RolloutRecord } from '../store/types.js'
 import { type Measurement, measureRule, type QualitySource } from './analysis.js'
-import { isEnded, type RolloutEvent, type RolloutState, routingFor } from './machine.js'
+import { type RolloutEvent, type RolloutState, routingFor } from './machine.js'
 import { rowPredictions } from './predictions.js'
 import { moveRollout } from './service.js'
 import type { RolloutSpec } from './spec.js'
@@ -24,6 +24,8 @@ export interface ControllerOptions {
   /** Where the rollout metrics are exposed (the server's `/metrics` registry). */
   metrics?: Registry
 }
+
+const EMPTY: ArmSummary = { n: 0, mean: 0, variance: 0 }
 
 interface Tracked {
   record: RolloutRecord
@@ -113,10 +115,7 @@ export class RolloutController {
           ? o.latency_ms
           : meanScore(o)
     if (value === null) return
-    t.ab.set(
-      o.version,
-      mergeArms(t.ab.get(o.version) ?? { n: 0, mean: 0, variance: 0 }, { n: 1, mean: value, variance: 0 }),
-    )
+    t.ab.set(o.version, mergeArms(t.ab.get(o.version) ?? EMPTY, { n: 1, mean: value, variance: 0 }))
   }
 
   private async run(): Promise<void> {
@@ -158,15 +157,29 @@ export class RolloutController {
           measurements: this.measure(t, spec, state, now),
           ...(spec.test && { ab: Object.fromEntries(t.ab) }),
         }
-    t.ab = new Map()
-    const moved = await moveRollout(this.o.registry, t.record, event, (next) => {
-      // The pointer flip, before the write: the rejected version stops answering now.
-      if (isEnded(next) && next.result)
-        this.o.table.reroute(t.record.deployment, routingFor(t.record.id, spec, next), next.result)
-      else if (next.candidates.some((c, i) => c.status !== state.candidates[i]!.status))
-        this.o.table.reroute(t.record.deployment, routingFor(t.record.id, spec, next), next.stable)
-    })
+    // The A/B deltas are spent only by a tick that carried them and was written.
+    const delta = t.ab
+    if (event.type === 'tick') t.ab = new Map()
+    const keep = () => {
+      if (event.type === 'tick')
+        for (const [v, sum] of delta) t.ab.set(v, mergeArms(sum, t.ab.get(v) ?? EMPTY))
+    }
+    let moved: Awaited<ReturnType<typeof moveRollout>>
+    try {
+      moved = await moveRollout(this.o.registry, t.record, event, (next) => {
+        // Traffic leaving a candidate flips here before the write: it stops answering now. (A
+        // promotion waits for the store, so a person's abort written meanwhile wins.)
+        const dropped =
+          next.phase === 'aborted' || next.candidates.some((c, i) => c.status !== state.candidates[i]!.status)
+        if (dropped)
+          this.o.table.reroute(t.record.deployment, routingFor(t.record.id, spec, next), next.stable)
+      })
+    } catch (e) {
+      keep()
+      throw e
+    }
     if (!moved) {
+      keep()
       await this.o.table.refresh() // another process moved it: follow the store
       return
     }

@@ -39,7 +39,7 @@ describe('rollout state machine: canary', () => {
     expect(decisions.map((d) => d.kind)).toEqual(['start', 'step'])
     expect(routingFor('ro_1', spec, state)!.arms).toEqual([
       { model: 'm', version: 1, weight: 90, role: 'stable' },
-      { model: 'm', version: 2, weight: 10, role: 'canary' },
+      { model: 'm', version: 2, weight: 10, role: 'canary', from: 0 },
     ])
   })
 
@@ -191,10 +191,17 @@ describe('rollout state machine: shadow and A/B', () => {
       ab: { 1: bern(2000, 0.1), 2: bern(700, 0.1), 3: bern(700, 0.5) },
     })
     expect(r.state.candidates.map((c) => c.status)).toEqual(['active', 'rejected'])
+    // Alpha stays split over both arms; the remaining arm keeps its sticky buckets.
+    expect(r.decisions.find((d) => d.kind === 'measurement')!.detail.alpha).toBe(0.025)
+    expect(routingFor('ro', spec, r.state)!.arms[1]).toMatchObject({ version: 2, from: 0 })
     expect(routingFor('ro', spec, r.state)!.arms.map((a) => [a.version, a.weight])).toEqual([
       [1, 70],
       [2, 30],
     ])
+    const fresh = startRollout(spec, stable, two, 0).state
+    expect(() => transition(spec, fresh, { type: 'promote', now: 3, full: false, by: 't' })).toThrow(
+      /no A\/B arm has answered/,
+    )
     r = transition(spec, r.state, {
       type: 'tick',
       now: 3,

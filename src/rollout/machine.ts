@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.js'
 import { type ArmSummary, mergeArms, msprt } from '../stats/msprt.js'
 import type { RolloutPhase, Routing } from '../store/types.js'
 import type { Measurement } from './analysis.js'
@@ -198,9 +199,27 @@ export function routingFor(id: string, spec: RolloutSpec, state: RolloutState): 
         weight: 100 - liveWeight(state),
         role: 'stable',
       },
-      ...active(state).map((c) => ({ model: c.model, version: c.version, weight: c.weight, role: c.role })),
+      ...offsets(state)
+        .filter(({ c }) => c.status === 'active')
+        .map(({ c, from }) => ({
+          model: c.model,
+          version: c.version,
+          weight: c.weight,
+          role: c.role,
+          ...(c.role !== 'shadow' && { from }),
+        })),
     ],
   }
+}
+
+/** Each candidate's fixed start among the sticky buckets: arms side by side, in the rollout's order. */
+function offsets(state: RolloutState): { c: CandidateState; from: number }[] {
+  let from = 0
+  return state.candidates.map((c) => {
+    const at = from
+    if (c.role !== 'shadow') from += c.weight
+    return { c, from: at }
+  })
 }
 
 function liveWeight(state: RolloutState): number {
@@ -283,7 +302,8 @@ function abLook(
   const test = spec.test!
   state.stable.ab = mergeArms(state.stable.ab ?? empty(), delta[state.stable.version] ?? empty())
   const arms = active(state)
-  const alpha = test.alpha / arms.length // Bonferroni over the arms compared with the control
+  // Bonferroni over every arm the test started with: arms that left for other reasons still count.
+  const alpha = test.alpha / state.candidates.length
   const winners: { arm: CandidateState; p: number }[] = []
   for (const arm of arms) {
     const ab = arm.ab!
@@ -335,15 +355,16 @@ function abLook(
   return { state, decisions }
 }
 
-/** The active arm doing best on the A/B metric so far (the first when none has data). */
+/** The active arm doing best on the A/B metric so far; a person cannot promote an arm with no data. */
 function leader(spec: RolloutSpec, state: RolloutState): CandidateState {
   const sign = spec.test?.goal === 'maximize' ? -1 : 1
-  return active(state).reduce((best, c) =>
-    (c.ab?.summary.n ?? 0) > 0 &&
-    sign * c.ab!.summary.mean < sign * (best.ab?.summary.mean ?? Number.POSITIVE_INFINITY * sign)
-      ? c
-      : best,
-  )
+  const measured = active(state).filter((c) => (c.ab?.summary.n ?? 0) > 0)
+  if (measured.length === 0)
+    throw new SluiceError(
+      'USAGE',
+      'no A/B arm has answered a request yet, so none can be promoted; wait for traffic, or abort the test',
+    )
+  return measured.reduce((best, c) => (sign * c.ab!.summary.mean < sign * best.ab!.summary.mean ? c : best))
 }
 
 function rejectArm(

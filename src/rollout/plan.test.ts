@@ -37,6 +37,16 @@ describe('rollout plans', () => {
     )
     expect(() => buildPlan({ strategy: 'canary', pause: 'soon' })).toThrow(/--pause "soon" is not a duration/)
     expect(() => buildPlan({ strategy: 'ab', steps: '60,70' })).toThrow(/one weight of the challenger/)
+    // A rollout with no pause would be promoted before any analysis; a canary at 100% has no stable to compare with.
+    const noPause = file('nopause.yaml', 'strategy: canary\nsteps:\n  - setWeight: 20\n  - setWeight: 100\n')
+    expect(() => buildPlan({ strategyFile: noPause })).toThrow(
+      /no pause, so the canary would be promoted before any analysis/,
+    )
+    const pastFull = file(
+      'pastfull.yaml',
+      'strategy: canary\nsteps:\n  - setWeight: 100\n  - pause: {duration: 1m}\n',
+    )
+    expect(() => buildPlan({ strategyFile: pastFull })).toThrow(/reaches 100% before its last step/)
   })
 
   it('reads a strategy file in Argo-like steps, and names the line of a mistake', () => {

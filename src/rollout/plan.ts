@@ -85,7 +85,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
   if (file?.arms || file?.test) throw usage(`"arms" and "test" are for A/B rollouts (strategy: ab)`)
   const steps = file?.steps && input.steps === undefined ? file.steps : flagSteps(strategy, input)
-  checkSteps(steps)
+  checkSteps(strategy, steps)
   return { spec: { strategy, steps, sticky_key: sticky, analysis, test: null }, arms: [], weight: null }
 }
 
@@ -118,7 +118,7 @@ function parseWeights(text: string): number[] {
   })
 }
 
-function checkSteps(steps: Step[]): void {
+function checkSteps(strategy: Strategy, steps: Step[]): void {
   const weights = steps.flatMap((s) => ('setWeight' in s ? [s.setWeight] : []))
   if (weights.length === 0) throw usage('the steps set no weight; start with e.g. setWeight: 10')
   for (let i = 1; i < weights.length; i++)
@@ -128,6 +128,16 @@ function checkSteps(steps: Step[]): void {
       )
   if (weights[0] === 0)
     throw usage('the first weight is 0: the candidate would get no traffic; start above 0')
+  // The analysis judges the candidate during pauses: without one it would be promoted unseen.
+  if (!steps.some((s) => 'pause' in s))
+    throw usage(
+      `the steps have no pause, so the ${strategy} would be promoted before any analysis; add one after a weight (--pause 30s, or pause: {duration: 30s})`,
+    )
+  const full = steps.findIndex((s) => 'setWeight' in s && s.setWeight === 100)
+  if (strategy === 'canary' && full >= 0 && full < steps.length - 1)
+    throw usage(
+      'the canary reaches 100% before its last step: the stable would get no traffic to compare with; end the steps at 100 (it is promoted there)',
+    )
 }
 
 function resolveAnalysis(strategy: Strategy, a: z.output<typeof strategyFileSchema>['analysis']): Analysis {

@@ -48,6 +48,13 @@ export async function beginRollout(
       )
     if (candidates.some((c) => c.model === v.name && c.version === v.version))
       throw new SluiceError('USAGE', `${v.name}@${v.version} is named twice; give each arm once`)
+    // Versions behind one deployment are told apart by number (routing, metrics, x-model-version).
+    const clash = [current, ...candidates].find((c) => c.version === v.version)
+    if (clash)
+      throw new SluiceError(
+        'USAGE',
+        `${v.name}@${v.version} has the same version number as ${clash.model}@${clash.version} in this rollout, and versions behind a deployment are told apart by number; register it (or copy it) under a number not used here`,
+      )
     await checkLoads(
       registry,
       v.name,
@@ -58,6 +65,8 @@ export async function beginRollout(
   }
   const id = newId('ro_')
   const { state, decisions } = startRollout(plan.spec, current, candidates, now)
+  if (isEnded(state))
+    throw new SluiceError('INTERNAL', `the ${plan.spec.strategy} rollout ended before it started`) // plans always hold a pause
   return registry.store.rollouts.startRollout({
     record: {
       id,

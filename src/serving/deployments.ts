@@ -15,6 +15,11 @@ export interface ActiveDeployment {
   armProblems: { model: string; version: number; problem: string }[]
   /** The versions this deployment holds loaded (the router's, or more after a flip made here). */
   held: LoadedVersion[]
+  /**
+   * Set by a flip made here before its write reached the store: the stored revision it departs
+   * from. Records at or below it were read before the write and are ignored.
+   */
+  flippedFrom: number | null
   /** Stacks concurrent requests to the stable version into one model call, when the deployment asks for it. */
   batcher: Batcher | null
 }
@@ -29,6 +34,7 @@ export class DeploymentTable {
   private readonly active = new Map<string, ActiveDeployment>()
   private timer: NodeJS.Timeout | undefined
   private refreshing: Promise<void> | null = null
+  private next: Promise<void> | null = null
 
   constructor(
     private readonly store: DeploymentStore,
@@ -74,17 +80,28 @@ export class DeploymentTable {
       d.current = next
       d.batcher = batcherFor(d.record, next)
     }
-    // Not the stored record's revision any more: the next poll re-applies what the store says.
+    // Not the stored record any more: stale reads are ignored until the store holds a newer one.
+    if (d.flippedFrom === null) d.flippedFrom = d.record.revision
     d.record = { ...d.record, routing, revision: -1 }
     return true
   }
 
-  /** Reads the store and applies every change; concurrent calls share one pass. */
+  /**
+   * Reads the store and applies every change. A call during a pass gets the pass after it (which
+   * reads what was written meanwhile); calls during a pass share that next one.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.apply().finally(() => {
-      this.refreshing = null
+    if (!this.refreshing) {
+      this.refreshing = this.apply().finally(() => {
+        this.refreshing = null
+      })
+      return this.refreshing
+    }
+    this.next ??= this.refreshing.then(() => {
+      this.next = null
+      return this.refresh()
     })
-    return this.refreshing
+    return this.next
   }
 
   private async apply(): Promise<void> {
@@ -101,9 +118,10 @@ export class DeploymentTable {
   private async applyOne(record: DeploymentRecord): Promise<void> {
     const known = this.active.get(record.name)
     if (known && known.record.revision === record.revision) return
+    if (known?.flippedFrom != null && record.revision <= known.flippedFrom) return
     let stable: LoadedVersion
     try {
-      stable = await this.cache.load(record.model, record.version)
+      stable = await this.cache.loadHeld(record.model, record.version)
     } catch (e) {
       // The version that answered keeps answering; the change is retried at the next poll.
       const problem = `${record.model}@${record.version} could not be loaded: ${(e as Error).message}`
@@ -116,6 +134,7 @@ export class DeploymentTable {
           problem,
           armProblems: [],
           held: [],
+          flippedFrom: null,
           batcher: null,
         })
       this.options.log({
@@ -128,10 +147,8 @@ export class DeploymentTable {
     }
     const { versions, armProblems } = await this.loadArms(record)
     const previous = this.active.get(record.name)
+    versions.set(`${stable.model}@${stable.version}`, stable)
     const router = new Router(record.routing, stable, versions)
-    const held = router.versions()
-    // Hold the new set before dropping the old one, so a version in both is never unloaded.
-    for (const v of held) this.cache.hold(v)
     const sameStable = previous?.current === stable
     this.active.set(record.name, {
       record,
@@ -139,7 +156,9 @@ export class DeploymentTable {
       router,
       problem: null,
       armProblems,
-      held,
+      // Loaded held, so the old set can be dropped now: a version in both is never unloaded.
+      held: [...versions.values()],
+      flippedFrom: null,
       batcher:
         sameStable && previous.batcher && sameBatching(previous.record, record)
           ? previous.batcher
@@ -159,22 +178,24 @@ export class DeploymentTable {
       this.options.log({ level: 'error', msg: 'rollout arm load failed', deployment: record.name, ...p })
   }
 
-  /** Loads each rollout arm other than the stable one; one that fails is reported, not routed to. */
+  /** Loads (and holds) each rollout arm but the stable; one that fails is reported, not routed to. */
   private async loadArms(record: DeploymentRecord) {
     const versions = new Map<string, LoadedVersion>()
     const armProblems: ActiveDeployment['armProblems'] = []
     await Promise.all(
-      (record.routing?.arms ?? []).map(async (arm) => {
-        try {
-          versions.set(`${arm.model}@${arm.version}`, await this.cache.load(arm.model, arm.version))
-        } catch (e) {
-          armProblems.push({
-            model: arm.model,
-            version: arm.version,
-            problem: `${arm.model}@${arm.version} could not be loaded: ${(e as Error).message}`,
-          })
-        }
-      }),
+      (record.routing?.arms ?? [])
+        .filter((arm) => arm.role !== 'stable')
+        .map(async (arm) => {
+          try {
+            versions.set(`${arm.model}@${arm.version}`, await this.cache.loadHeld(arm.model, arm.version))
+          } catch (e) {
+            armProblems.push({
+              model: arm.model,
+              version: arm.version,
+              problem: `${arm.model}@${arm.version} could not be loaded: ${(e as Error).message}`,
+            })
+          }
+        }),
     )
     return { versions, armProblems }
   }

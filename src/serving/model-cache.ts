@@ -49,6 +49,20 @@ export class ModelCache {
     return p
   }
 
+  /**
+   * Loads a version and holds it in one step: a version another deployment drops between the load
+   * and a separate hold would be unloaded under the new holder. Release it with `drop`.
+   */
+  async loadHeld(model: string, version: number): Promise<LoadedVersion> {
+    for (;;) {
+      const v = await this.load(model, version)
+      if (!unloaded.has(v)) {
+        v.holders++
+        return v
+      }
+    }
+  }
+
   acquire(v: LoadedVersion): () => void {
     v.inFlight++
     let released = false

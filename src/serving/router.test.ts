@@ -68,4 +68,32 @@ describe('router', () => {
     }
     expect(mirrored).toBe(100)
   })
+
+  it("keeps an A/B arm's entities in place when another arm leaves", () => {
+    const v3 = version(3)
+    const all = new Map([...versions, ['m@3', v3]])
+    const ab = (arms: Routing['arms']): Routing => ({ rollout: 'ro_ab', sticky_key: 'u', arms })
+    const before = new Router(
+      ab([
+        { model: 'm', version: 1, weight: 50, role: 'stable' },
+        { model: 'm', version: 2, weight: 25, role: 'arm', from: 0 },
+        { model: 'm', version: 3, weight: 25, role: 'arm', from: 25 },
+      ]),
+      v1,
+      all,
+    )
+    const after = new Router(
+      ab([
+        { model: 'm', version: 1, weight: 75, role: 'stable' },
+        { model: 'm', version: 3, weight: 25, role: 'arm', from: 25 },
+      ]),
+      v1,
+      all,
+    )
+    const keys = Array.from({ length: 2000 }, (_, i) => `u${i}`)
+    const onThree = keys.filter((k) => before.pick(null, k)!.v === v3)
+    expect(onThree.length).toBeGreaterThan(400)
+    expect(onThree.every((k) => after.pick(null, k)!.v === v3)).toBe(true)
+    expect(keys.filter((k) => after.pick(null, k)!.v === v3)).toEqual(onThree)
+  })
 })

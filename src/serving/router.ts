@@ -15,11 +15,12 @@ const BUCKETS = 10_000
  * During a rollout, by weight: with a sticky key, an entity's hash picks a bucket (0–9999) and
  * the canary/arms own the first buckets, so an entity stays on its version across weight changes
  * (a canary at 10% keeps its entities at 25%), restarts and replicas; without one, a smooth
- * weighted round-robin gives each arm exactly its share. A shadow arm never answers: `mirror`
- * says whether a request is also copied to it.
+ * weighted round-robin gives each arm exactly its share. Each arm's buckets start at a fixed
+ * place (`from`), so one arm leaving, or failing to load here, moves no one else's entities. A
+ * shadow arm never answers: `mirror` says whether a request is also copied to it.
  */
 export class Router {
-  private readonly live: { route: Route; weight: number; credit: number }[]
+  private readonly live: { route: Route; weight: number; from: number; credit: number }[]
   private readonly stableRoute: Route
   private readonly shadowArm: { v: LoadedVersion; weight: number } | null
   private stableCredit = 0
@@ -35,11 +36,14 @@ export class Router {
     this.stableRoute = { v: stable, role: 'stable' }
     const arms = routing?.arms ?? []
     const loaded = (a: RoutingArm) => versions.get(`${a.model}@${a.version}`)
+    let next = 0
     this.live = arms
       .filter((a) => a.role === 'canary' || a.role === 'arm')
       .flatMap((a) => {
         const v = loaded(a)
-        return v && a.weight > 0 ? [{ route: { v, role: a.role }, weight: a.weight, credit: 0 }] : []
+        const from = a.from ?? next
+        next = from + a.weight
+        return v && a.weight > 0 ? [{ route: { v, role: a.role }, weight: a.weight, from, credit: 0 }] : []
       })
     const shadow = arms.find((a) => a.role === 'shadow')
     const sv = shadow && loaded(shadow)
@@ -72,12 +76,9 @@ export class Router {
     }
     if (this.live.length === 0) return this.stableRoute
     if (key !== null) {
-      let bucket = hashBucket(`${this.routing!.rollout}:${key}`)
-      for (const arm of this.live) {
-        bucket -= arm.weight * (BUCKETS / 100)
-        if (bucket < 0) return arm.route
-      }
-      return this.stableRoute
+      const bucket = hashBucket(`${this.routing!.rollout}:${key}`) / (BUCKETS / 100)
+      const arm = this.live.find((a) => bucket >= a.from && bucket < a.from + a.weight)
+      return arm ? arm.route : this.stableRoute
     }
     return this.roundRobin()
   }

@@ -6,8 +6,15 @@ import type { TestResult } from './contingency.js'
  * observed one (with SciPy's relative tolerance of 1e-14). The probabilities come from the ratio
  * recurrence around the mode and are normalised at the end, so no factorial is ever formed.
  * A table with an empty row or column gives p = 1. The statistic is the odds ratio.
+ * `greater` is SciPy's one-sided alternative: the probability of `a` or more (odds ratio > 1).
  */
-export function fisherExact2x2(a: number, b: number, c: number, d: number): TestResult {
+export function fisherExact2x2(
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  alternative: 'two-sided' | 'greater' = 'two-sided',
+): TestResult {
   const oddsRatio = b > 0 && c > 0 ? (a * d) / (b * c) : Number.POSITIVE_INFINITY
   const n1 = a + b // first row
   const n2 = c + d // second row
@@ -25,9 +32,11 @@ export function fisherExact2x2(a: number, b: number, c: number, d: number): Test
     w[x - 1 - lo] = (w[x - lo]! * x * (n2 - n + x)) / ((n1 - x + 1) * (n - x + 1))
   let total = 0
   for (const v of w) total += v
-  const observed = w[a - lo]!
-  const limit = observed * (1 + 1e-14)
   let p = 0
-  for (const v of w) if (v <= limit) p += v
+  if (alternative === 'greater') for (let x = a; x <= hi; x++) p += w[x - lo]!
+  else {
+    const limit = w[a - lo]! * (1 + 1e-14)
+    for (const v of w) if (v <= limit) p += v
+  }
   return { statistic: oddsRatio, pvalue: Math.min(1, p / total) }
 }

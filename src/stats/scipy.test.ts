@@ -19,7 +19,7 @@ const ref = JSON.parse(
   readFileSync(new URL('../../test/fixtures/scipy/reference.json', import.meta.url), 'utf8'),
 ) as {
   cases: { fn: string; x: SampleSpec; y: SampleSpec; statistic?: number; pvalue?: number; value?: number }[]
-  fisher: { table: number[][]; pvalue: number }[]
+  fisher: { table: number[][]; pvalue: number; greater: number }[]
   contingency: {
     ref: number[]
     cur: number[]
@@ -73,6 +73,7 @@ describe('contingency tests and distances match SciPy', () => {
     it(`fisher_exact ${JSON.stringify(t.table)}`, () => {
       const [[a, b], [c, d]] = t.table as [[number, number], [number, number]]
       close(fisherExact2x2(a, b, c, d).pvalue, t.pvalue, 1e-10)
+      close(fisherExact2x2(a, b, c, d, 'greater').pvalue, t.greater, 1e-10)
     })
   }
   for (const c of ref.contingency) {

@@ -102,16 +102,19 @@ export class KyselyRolloutStore implements RolloutStore {
         .where('name', '=', current.deployment)
         .executeTakeFirstOrThrow()
       const moved = change.version
-      await trx
-        .updateTable('deployments')
-        .set({
-          routing: change.routing === null ? null : JSON.stringify(change.routing),
-          revision: Number(deployment.revision) + 1,
-          updated_at: change.at,
-          ...(moved && { model: moved.model, version: moved.version, alias: moved.alias }),
-        })
-        .where('name', '=', current.deployment)
-        .execute()
+      const routing = change.routing === null ? null : JSON.stringify(change.routing)
+      // The deployment changes (and servers rebuild its router) only when the split or the version does.
+      if (moved || routing !== deployment.routing)
+        await trx
+          .updateTable('deployments')
+          .set({
+            routing,
+            revision: Number(deployment.revision) + 1,
+            updated_at: change.at,
+            ...(moved && { model: moved.model, version: moved.version, alias: moved.alias }),
+          })
+          .where('name', '=', current.deployment)
+          .execute()
       if (moved)
         await trx
           .insertInto('deployment_events')

@@ -70,10 +70,20 @@ describe('rollouts in the store', () => {
       decisions: [{ at, kind: 'promote', message: 'ok', detail: { version: 2 } }],
       at,
     }
-    // A stale writer (revision 0) changes nothing.
-    expect(await s.rollouts.updateRollout({ ...change, revision: 0 })).toBeNull()
+    // A tick that changes only the rollout's state leaves the deployment (and the servers' routers) alone.
+    const revision = (await s.deployments.getDeployment('d'))!.revision
+    const tick = await s.rollouts.updateRollout({
+      ...change,
+      phase: 'progressing',
+      routing: routing('ro_1'),
+      version: undefined,
+    })
+    expect((await s.deployments.getDeployment('d'))!.revision).toBe(revision)
+    change.revision = tick!.revision
+    // A stale writer changes nothing.
+    expect(await s.rollouts.updateRollout({ ...change, revision: 1 })).toBeNull()
     const moved = await s.rollouts.updateRollout(change)
-    expect([moved!.phase, moved!.revision]).toEqual(['promoted', 2])
+    expect([moved!.phase, moved!.revision]).toEqual(['promoted', 3])
     expect(await s.rollouts.updateRollout(change)).toBeNull() // the same move twice: the second loses
     const d = (await s.deployments.getDeployment('d'))!
     expect([d.version, d.alias, d.routing]).toEqual([2, 'champion', null])
@@ -82,7 +92,11 @@ describe('rollouts in the store', () => {
       [1, null],
     ])
     expect(await s.rollouts.activeRollouts()).toEqual([])
-    expect((await s.rollouts.decisions('d', { limit: 10 })).map((x) => x.kind)).toEqual(['promote', 'start'])
+    expect((await s.rollouts.decisions('d', { limit: 10 })).map((x) => x.kind)).toEqual([
+      'promote',
+      'promote',
+      'start',
+    ])
     await start(s, 'ro_2') // the deployment is free again
   })
 })

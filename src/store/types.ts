@@ -255,6 +255,11 @@ export interface RoutingArm {
   weight: number
   /** `stable` answers what no other arm takes; a `shadow` never answers. */
   role: 'stable' | 'canary' | 'shadow' | 'arm'
+  /**
+   * Where the arm's share of sticky buckets starts (percent): fixed for the rollout, so entities
+   * keep their arm when another arm leaves or a weight grows. Absent for the stable and a shadow.
+   */
+  from?: number
 }
 
 export interface Routing {
