@@ -477,4 +477,69 @@ describe('sluice rollouts against a running server', () => {
     expect(look.detail.p_value as number).toBeLessThan(0.05)
     expect(new Set(load.answers.map((a) => a.version))).toEqual(new Set(['2', '5']))
   }, 60_000)
+
+  it("runs rollouts through a server's REST API with --server", async () => {
+    const api = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], {
+      cwd: dir,
+      env: { ...process.env, SLUICE_HOME: '' },
+    })
+    api.stderr!.resume()
+    try {
+      const apiUrl = await new Promise<string>((resolve, reject) => {
+        let first = true
+        api.stdout!.on('data', (b: Buffer) => {
+          if (first) resolve(JSON.parse(b.toString().split('\n')[0]!).url)
+          first = false
+        })
+        api.once('exit', (code) => reject(new Error(`server exited ${code}`)))
+      })
+      const remote = (...args: string[]) => run(...args, '--server', apiUrl)
+      const bad = path.join(dir, 'bad-strategy.yaml')
+      writeFileSync(bad, 'strategy: canary\nsteps:\n  - setWeight: 120\n')
+      const refused = await remote('deploy', 'delay@1', '--deployment', 'flights', '--strategy-file', bad)
+      expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('bad-strategy.yaml:3')])
+      const started = await remote(
+        'deploy',
+        'delay@1',
+        '--deployment',
+        'flights',
+        '--strategy',
+        'canary',
+        '--pause',
+        'manual',
+        '--json',
+      )
+      expect(started.code, started.stderr).toBe(0)
+      expect(json<RolloutDoc>(started)).toMatchObject({ state: 'paused', stable: { version: 2 } })
+      const promoted = json<RolloutDoc>(await remote('rollout', 'promote', 'flights', '--json'))
+      expect(promoted.arms.find((a) => a.role === 'canary')!.weight).toBe(25)
+      const history = json<{ schema: string; items: { kind: string }[] }>(
+        await remote('rollout', 'history', 'flights', '--limit', '3', '--json'),
+      )
+      expect(history.schema).toBe('sluice.rollout-history/v1')
+      expect(history.items).toHaveLength(3)
+      const aborted = json<RolloutDoc>(
+        await remote('rollout', 'abort', 'flights', '--reason', 'api test', '--json'),
+      )
+      expect(aborted.state).toBe('aborted')
+      const again = await remote('rollout', 'abort', 'flights')
+      expect([again.code, again.stderr]).toEqual([2, expect.stringContaining('no rollout is running')])
+      const back = json<{ schema: string; from: number; to: number }>(
+        await remote('rollback', 'flights', '--json'),
+      )
+      expect(back).toEqual({
+        schema: 'sluice.rollback/v1',
+        deployment: 'flights',
+        model: 'delay',
+        from: 2,
+        to: 1,
+      })
+      const spec = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>
+      }
+      expect(Object.keys(spec.paths)).toContain('/api/v1/deployments/{name}/rollout')
+    } finally {
+      api.kill('SIGTERM')
+    }
+  }, 60_000)
 })

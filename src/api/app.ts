@@ -9,6 +9,7 @@ import { artifactRoutes } from './routes/artifacts.js'
 import { datasetRoutes } from './routes/datasets.js'
 import { deploymentRoutes } from './routes/deployments.js'
 import { modelRoutes } from './routes/models.js'
+import { rolloutRoutes } from './routes/rollouts.js'
 
 /** Something later capabilities mount into the one server process (serving, monitoring, the UI). */
 export interface ServerModule {
@@ -82,6 +83,7 @@ export function createApp(options: AppOptions): Hono {
     app.route('/api/v1', datasetRoutes(options.registry, options.tmpDir))
     app.route('/api/v1', artifactRoutes(options.registry))
     app.route('/api/v1', deploymentRoutes(options.registry))
+    app.route('/api/v1', rolloutRoutes(options.registry))
   }
   for (const m of options.modules ?? []) app.route(m.prefix, m.routes)
   return app

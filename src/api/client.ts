@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { lstat } from 'node:fs/promises'
+import { lstat, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { getToPath, putPath } from '../artifacts/transfer.js'
@@ -24,6 +24,8 @@ import type {
   Registry,
   SearchQuery,
 } from '../registry/types.js'
+import type { PlanInput, YamlSource } from '../rollout/plan.js'
+import type { RollbackDoc, RolloutDoc, RolloutHistoryDoc, Rollouts } from '../rollout/service.js'
 import type { DeploymentDoc, Deployments } from '../serving/deploy.js'
 import type { DeploymentEvent, DeploymentRecord } from '../store/types.js'
 
@@ -240,5 +242,68 @@ export class HttpDeployments implements Deployments {
 
   close(): Promise<void> {
     return this.http.close()
+  }
+}
+
+/** Rollouts on a running server (`sluice rollout … --server URL`); strategy and analysis files are sent as text. */
+export class HttpRollouts implements Rollouts {
+  private readonly http: HttpRegistry
+
+  constructor(serverUrl: string) {
+    this.http = new HttpRegistry(serverUrl)
+  }
+
+  private path(deployment: string, rest = ''): string {
+    return `/api/v1/deployments/${encodeURIComponent(deployment)}${rest}`
+  }
+
+  async start(ref: string, deployment: string, plan: PlanInput): Promise<RolloutDoc> {
+    const text = async (source: YamlSource | undefined) =>
+      typeof source === 'string' ? { name: source, text: await readYamlText(source) } : source
+    return this.http.json('POST', this.path(deployment, '/rollout'), {
+      json: {
+        model: ref,
+        strategy: plan.strategy,
+        steps: plan.steps,
+        pause: plan.pause,
+        sticky_key: plan.stickyKey,
+        strategy_file: await text(plan.strategyFile),
+        analysis_file: await text(plan.analysisFile),
+      },
+    })
+  }
+
+  status(deployment: string): Promise<RolloutDoc> {
+    return this.http.json('GET', this.path(deployment, '/rollout'))
+  }
+
+  promote(deployment: string, full: boolean): Promise<RolloutDoc> {
+    return this.http.json('POST', this.path(deployment, '/rollout/promote'), { json: { full } })
+  }
+
+  abort(deployment: string, reason: string): Promise<RolloutDoc> {
+    return this.http.json('POST', this.path(deployment, '/rollout/abort'), { json: { reason } })
+  }
+
+  history(deployment: string, limit: number): Promise<RolloutHistoryDoc> {
+    return this.http.json('GET', this.path(deployment, '/rollout/history'), {
+      query: new URLSearchParams({ limit: String(limit) }),
+    })
+  }
+
+  rollback(deployment: string): Promise<RollbackDoc> {
+    return this.http.json('POST', this.path(deployment, '/rollback'))
+  }
+
+  close(): Promise<void> {
+    return this.http.close()
+  }
+}
+
+async function readYamlText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (e) {
+    throw new SluiceError('UNREADABLE_FILE', `cannot read ${file}: ${(e as Error).message}`)
   }
 }

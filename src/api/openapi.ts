@@ -1,6 +1,17 @@
 import { z } from 'zod'
 import { SLUICE_VERSION } from '../core/version.js'
-import { aliasBody, deployBody, folderBody, gcBody, registerBody, statusBody, tagsBody } from './schemas.js'
+import {
+  abortBody,
+  aliasBody,
+  deployBody,
+  folderBody,
+  gcBody,
+  promoteBody,
+  registerBody,
+  rolloutBody,
+  statusBody,
+  tagsBody,
+} from './schemas.js'
 
 type Json = Record<string, unknown>
 
@@ -195,6 +206,57 @@ export function openApiDocument(): Json {
           responses: { 200: ok('Deployed', ref('Deployment')), ...errors },
         },
       },
+      '/api/v1/deployments/{name}/rollout': {
+        get: {
+          summary: "The deployment's rollout (the running one, else the last), or idle",
+          parameters: [DEPLOYMENT],
+          responses: { 200: ok('Rollout', ref('Rollout')), ...errors },
+        },
+        post: {
+          summary:
+            'Start a canary, shadow or A/B rollout (the candidate is loaded and checked first; one rollout runs per deployment: 409 otherwise)',
+          parameters: [DEPLOYMENT],
+          requestBody: body(rolloutBody),
+          responses: { 201: ok('Started', ref('Rollout')), ...errors },
+        },
+      },
+      '/api/v1/deployments/{name}/rollout/promote': {
+        post: {
+          summary: 'End the current pause and go on (full: promote now)',
+          parameters: [DEPLOYMENT],
+          requestBody: body(promoteBody),
+          responses: { 200: ok('Rollout', ref('Rollout')), ...errors },
+        },
+      },
+      '/api/v1/deployments/{name}/rollout/abort': {
+        post: {
+          summary: 'Send all traffic back to the stable version and end the rollout',
+          parameters: [DEPLOYMENT],
+          requestBody: body(abortBody),
+          responses: { 200: ok('Rollout', ref('Rollout')), ...errors },
+        },
+      },
+      '/api/v1/deployments/{name}/rollout/history': {
+        get: {
+          summary: "The decision log of the deployment's rollouts, newest first",
+          parameters: [DEPLOYMENT, query('limit', 'Entries (default 50)', { type: 'integer' })],
+          responses: {
+            200: ok('History', { type: 'object', description: 'See docs/schemas/rollout-history.md' }),
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/deployments/{name}/rollback': {
+        post: {
+          summary:
+            'Abort a running rollout, else redeploy the last healthy earlier version (the current one is marked rejected)',
+          parameters: [DEPLOYMENT],
+          responses: {
+            200: ok('Rollback', { type: 'object', description: 'See docs/schemas/rollout-history.md' }),
+            ...errors,
+          },
+        },
+      },
     },
     components: {
       schemas: {
@@ -230,6 +292,11 @@ export function openApiDocument(): Json {
           type: 'object',
           description: 'See docs/schemas/deployment.md',
           properties: { schema: { const: 'sluice.deployment/v1' } },
+        },
+        Rollout: {
+          type: 'object',
+          description: 'See docs/schemas/rollout.md',
+          properties: { schema: { const: 'sluice.rollout/v1' } },
         },
         DatasetVersion: { type: 'object', description: 'See docs/schemas/dataset-version.md' },
         Artifact: {

@@ -81,3 +81,22 @@ export const deployBody = z.strictObject({
     .nullable()
     .default(null),
 })
+
+const yamlSource = z.strictObject({ name: z.string().min(1), text: z.string() })
+
+export const rolloutBody = z.strictObject({
+  /** NAME@REF of the candidate. */
+  model: z.string().min(1),
+  strategy: z.enum(['canary', 'shadow', 'ab']).optional(),
+  /** As the CLI's flags: `"10,25,50,100"`, `"30s"` or `"manual"`, a field or `header:NAME`. */
+  steps: z.string().optional(),
+  pause: z.string().optional(),
+  sticky_key: z.string().optional(),
+  /** A strategy file or analysis file: its name (for error messages) and YAML text. */
+  strategy_file: yamlSource.optional(),
+  analysis_file: yamlSource.optional(),
+})
+
+export const promoteBody = z.strictObject({ full: z.boolean().default(false) })
+
+export const abortBody = z.strictObject({ reason: z.string().min(1).default('aborted through the REST API') })

@@ -25,10 +25,15 @@ export interface PlanInput {
   pause?: string
   stickyKey?: string
   /** `--analysis FILE` */
-  analysisFile?: string
+  analysisFile?: YamlSource
   /** `--strategy-file FILE` */
-  strategyFile?: string
+  strategyFile?: YamlSource
 }
+
+/** A YAML file: its path, or its name and text (sent to a server by `--server`). */
+export type YamlSource = string | { name: string; text: string }
+
+const sourceName = (s: YamlSource) => (typeof s === 'string' ? s : s.name)
 
 export interface Plan {
   spec: RolloutSpec
@@ -50,7 +55,7 @@ export function buildPlan(input: PlanInput): Plan {
   const strategy = input.strategy ?? file?.strategy ?? 'canary'
   if (file && input.strategy && file.strategy !== input.strategy)
     throw usage(
-      `--strategy ${input.strategy} contradicts "strategy: ${file.strategy}" in ${input.strategyFile}; give one`,
+      `--strategy ${input.strategy} contradicts "strategy: ${file.strategy}" in ${sourceName(input.strategyFile!)}; give one`,
     )
   const analysisSource = input.analysisFile
     ? readYaml(analysisFileSchema, input.analysisFile).analysis
@@ -64,7 +69,9 @@ export function buildPlan(input: PlanInput): Plan {
 
   if (strategy === 'ab') {
     if (file?.steps)
-      throw usage(`an A/B rollout has arms, not steps; remove "steps" from ${input.strategyFile}`)
+      throw usage(
+        `an A/B rollout has arms, not steps; remove "steps" from ${sourceName(input.strategyFile!)}`,
+      )
     const arms = file?.arms ?? []
     const weightFlag = input.steps === undefined ? null : parseWeights(input.steps)
     if (weightFlag && weightFlag.length !== 1)
@@ -188,14 +195,15 @@ function resolveTest(t: z.output<typeof strategyFileSchema>['test']): AbTest {
   }
 }
 
-function readYaml<S extends z.ZodType>(schema: S, file: string): z.output<S> {
+function readYaml<S extends z.ZodType>(schema: S, source: YamlSource): z.output<S> {
+  if (typeof source !== 'string') return parseYamlWith(schema, source.text, source.name)
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readFileSync(source, 'utf8')
   } catch (e) {
-    throw new SluiceError('UNREADABLE_FILE', `cannot read ${file}: ${(e as Error).message}`)
+    throw new SluiceError('UNREADABLE_FILE', `cannot read ${source}: ${(e as Error).message}`)
   }
-  return parseYamlWith(schema, text, file)
+  return parseYamlWith(schema, text, source)
 }
 
 const usage = (message: string) => new SluiceError('USAGE', message)

@@ -2,7 +2,7 @@ import { SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkLoads, deploy } from '../serving/deploy.js'
-import type { RolloutRecord } from '../store/types.js'
+import type { RolloutDecision, RolloutRecord } from '../store/types.js'
 import {
   type Decision,
   isEnded,
@@ -12,7 +12,7 @@ import {
   startRollout,
   transition,
 } from './machine.js'
-import type { Plan } from './plan.js'
+import { buildPlan, type Plan, type PlanInput } from './plan.js'
 import type { RolloutSpec } from './spec.js'
 
 /**
@@ -248,4 +248,60 @@ export async function rollback(
     'USAGE',
     `deployment "${deployment}" has no earlier healthy version of ${current.model} to roll back to (none that is not rejected or archived); deploy one with \`sluice deploy\``,
   )
+}
+
+/** `sluice.rollout-history/v1`: the decision log, newest first. */
+export interface RolloutHistoryDoc {
+  schema: 'sluice.rollout-history/v1'
+  deployment: string
+  items: (RolloutDecision & { id: number })[]
+}
+
+/** `sluice.rollback/v1`: the version that answered (now rejected) and the one answering now. */
+export interface RollbackDoc {
+  schema: 'sluice.rollback/v1'
+  deployment: string
+  model: string
+  from: number
+  to: number
+}
+
+/**
+ * What the CLI does with rollouts, wherever they run: through this home's store
+ * (`localRollouts`) or a running server's REST API (`HttpRollouts`, for `--server URL`).
+ */
+export interface Rollouts {
+  start(ref: string, deployment: string, plan: PlanInput): Promise<RolloutDoc>
+  status(deployment: string): Promise<RolloutDoc>
+  promote(deployment: string, full: boolean): Promise<RolloutDoc>
+  abort(deployment: string, reason: string): Promise<RolloutDoc>
+  history(deployment: string, limit: number): Promise<RolloutHistoryDoc>
+  rollback(deployment: string): Promise<RollbackDoc>
+  close(): Promise<void>
+}
+
+export function localRollouts(registry: LocalRegistry, by = 'sluice rollout'): Rollouts {
+  return {
+    async start(ref, deployment, input) {
+      await beginRollout(registry, deployment, ref, buildPlan(input))
+      return rolloutStatus(registry, deployment)
+    },
+    status: (deployment) => rolloutStatus(registry, deployment),
+    async promote(deployment, full) {
+      await moveRunning(registry, deployment, (now) => ({ type: 'promote', now, full, by: `${by} promote` }))
+      return rolloutStatus(registry, deployment)
+    },
+    async abort(deployment, reason) {
+      await moveRunning(registry, deployment, (now) => ({ type: 'abort', now, reason, by: `${by} abort` }))
+      return rolloutStatus(registry, deployment)
+    },
+    async history(deployment, limit) {
+      const items = await registry.store.rollouts.decisions(deployment, { limit })
+      return { schema: 'sluice.rollout-history/v1', deployment, items }
+    },
+    async rollback(deployment) {
+      return { schema: 'sluice.rollback/v1', deployment, ...(await rollback(registry, deployment)) }
+    },
+    close: () => registry.close(),
+  }
 }

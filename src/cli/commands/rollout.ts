@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { RolloutDoc } from '../../rollout/service.js'
+import type { RolloutDoc, Rollouts } from '../../rollout/service.js'
 import { positiveInt } from '../args.js'
 import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
 import { makeOutput, table } from '../output.js'
@@ -17,7 +17,7 @@ export function rolloutCommands(program: Command, run: Runner) {
     .option('--json', 'print a sluice.rollout/v1 document')
     .action(
       run(async (o, cmd) => {
-        const doc = await withService(o, (r, s) => s.rolloutStatus(r, cmd.args[0]!))
+        const doc = await withRollouts(o, (r) => r.status(cmd.args[0]!))
         makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
       }),
     )
@@ -30,15 +30,7 @@ export function rolloutCommands(program: Command, run: Runner) {
     .action(
       run(async (o, cmd) => {
         const name = cmd.args[0]!
-        const doc = await withService(o, async (r, s) => {
-          await s.moveRunning(r, name, (now) => ({
-            type: 'promote',
-            now,
-            full: Boolean(o.full),
-            by: 'sluice rollout promote',
-          }))
-          return s.rolloutStatus(r, name)
-        })
+        const doc = await withRollouts(o, (r) => r.promote(name, Boolean(o.full)))
         makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
       }),
     )
@@ -51,15 +43,7 @@ export function rolloutCommands(program: Command, run: Runner) {
     .action(
       run(async (o, cmd) => {
         const name = cmd.args[0]!
-        const doc = await withService(o, async (r, s) => {
-          await s.moveRunning(r, name, (now) => ({
-            type: 'abort',
-            now,
-            reason: o.reason as string,
-            by: 'sluice rollout abort',
-          }))
-          return s.rolloutStatus(r, name)
-        })
+        const doc = await withRollouts(o, (r) => r.abort(name, o.reason as string))
         makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
       }),
     )
@@ -73,16 +57,15 @@ export function rolloutCommands(program: Command, run: Runner) {
       run(async (o, cmd) => {
         const name = cmd.args[0]!
         const limit = positiveInt(o.limit as string, '--limit')
-        const items = await withService(o, (r) => r.store.rollouts.decisions(name, { limit }))
-        makeOutput(Boolean(o.json)).result(
-          { schema: 'sluice.rollout-history/v1', deployment: name, items },
-          () =>
-            items.length === 0
-              ? `no rollout decisions for "${name}" yet`
-              : table(
-                  ['AT', 'ROLLOUT', 'KIND', 'MESSAGE'],
-                  items.map((d) => [d.at, d.rollout, d.kind, d.message]),
-                ),
+        const doc = await withRollouts(o, (r) => r.history(name, limit))
+        const items = doc.items
+        makeOutput(Boolean(o.json)).result(doc, () =>
+          items.length === 0
+            ? `no rollout decisions for "${name}" yet`
+            : table(
+                ['AT', 'ROLLOUT', 'KIND', 'MESSAGE'],
+                items.map((d) => [d.at, d.rollout, d.kind, d.message]),
+              ),
         )
       }),
     )
@@ -97,9 +80,9 @@ export function rolloutCommands(program: Command, run: Runner) {
     .action(
       run(async (o, cmd) => {
         const name = cmd.args[0]!
-        const r = await withService(o, (reg, s) => s.rollback(reg, name))
+        const r = await withRollouts(o, (x) => x.rollback(name))
         makeOutput(Boolean(o.json)).result(
-          { schema: 'sluice.rollback/v1', deployment: name, model: r.model, from: r.from, to: r.to },
+          r,
           () =>
             `deployment ${name} rolled back: ${r.model}@${r.from} → ${r.model}@${r.to} (version ${r.from} marked rejected)`,
         )
@@ -107,18 +90,16 @@ export function rolloutCommands(program: Command, run: Runner) {
     )
 }
 
-async function withService<T>(
-  o: GlobalOptions,
-  fn: (
-    registry: Awaited<ReturnType<typeof openLocal>>,
-    service: typeof import('../../rollout/service.js'),
-  ) => Promise<T>,
-): Promise<T> {
-  const registry = await openLocal(resolveConfig(o))
+/** Rollouts of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */
+export async function withRollouts<T>(o: GlobalOptions, fn: (r: Rollouts) => Promise<T>): Promise<T> {
+  const server = o.server ?? process.env.SLUICE_SERVER
+  const r: Rollouts = server
+    ? new (await import('../../api/client.js')).HttpRollouts(server)
+    : (await import('../../rollout/service.js')).localRollouts(await openLocal(resolveConfig(o)))
   try {
-    return await fn(registry, await import('../../rollout/service.js'))
+    return await fn(r)
   } finally {
-    await registry.close()
+    await r.close()
   }
 }
 

@@ -5,7 +5,7 @@ import { durationMs, positiveInt } from '../args.js'
 import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
 import { makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
-import { describeRollout } from './rollout.js'
+import { describeRollout, withRollouts } from './rollout.js'
 
 /** `sluice deploy`, `sluice deployments list|show`. */
 export function servingCommands(program: Command, run: Runner) {
@@ -115,11 +115,6 @@ export function servingCommands(program: Command, run: Runner) {
 }
 
 async function startRollout(o: GlobalOptions & Record<string, unknown>, ref: string) {
-  if (o.server ?? process.env.SLUICE_SERVER)
-    throw new SluiceError(
-      'USAGE',
-      "rollouts are started against the shared store, not through --server; run the command where the server's home (or PostgreSQL store) is reachable",
-    )
   if (o.strategy !== undefined && !['canary', 'shadow', 'ab'].includes(o.strategy as string))
     throw new SluiceError('USAGE', `--strategy must be canary, shadow or ab, got "${o.strategy}"`)
   if (o.batchSize !== undefined)
@@ -127,24 +122,17 @@ async function startRollout(o: GlobalOptions & Record<string, unknown>, ref: str
       'USAGE',
       "--batch-size applies to a plain deploy; a rollout keeps the deployment's batching",
     )
-  const { buildPlan } = await import('../../rollout/plan.js')
-  const plan = buildPlan({
-    strategy: o.strategy as 'canary' | undefined,
-    steps: o.steps as string | undefined,
-    pause: o.pause as string | undefined,
-    stickyKey: o.stickyKey as string | undefined,
-    analysisFile: o.analysis as string | undefined,
-    strategyFile: o.strategyFile as string | undefined,
-  })
-  const registry = await openLocal(resolveConfig(o))
-  try {
-    const { beginRollout, rolloutStatus } = await import('../../rollout/service.js')
-    await beginRollout(registry, o.deployment as string, ref, plan)
-    const doc = await rolloutStatus(registry, o.deployment as string)
-    makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
-  } finally {
-    await registry.close()
-  }
+  const doc = await withRollouts(o, (r) =>
+    r.start(ref, o.deployment as string, {
+      strategy: o.strategy as 'canary' | undefined,
+      steps: o.steps as string | undefined,
+      pause: o.pause as string | undefined,
+      stickyKey: o.stickyKey as string | undefined,
+      analysisFile: o.analysis as string | undefined,
+      strategyFile: o.strategyFile as string | undefined,
+    }),
+  )
+  makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
 }
 
 /** Deployments of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */
