@@ -284,7 +284,8 @@ describe('Open Inference Protocol v2', () => {
     const batched = await ask('batched')
     const single = await ask('flights')
     expect(batched).toEqual(single)
-    const { stats } = serving.table.get('batched')!.batcher!
+    const d = serving.table.get('batched')!
+    const { stats } = d.batchers.get(d.current!)!
     expect(stats.requests).toBe(24)
     expect(stats.calls).toBeLessThan(24)
     expect((await registry.store.deployments.getDeployment('batched'))!.batching).toEqual({

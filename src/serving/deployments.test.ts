@@ -109,4 +109,20 @@ describe('deployment table', () => {
     expect(f.table.get('d')!.record.revision).toBe(3)
     expect([f.holders('m@1'), f.holders('m@2')]).toEqual([1, 0])
   })
+
+  it('batches every version a batched deployment routes to, and keeps the batchers across changes', async () => {
+    const f = fixture()
+    const batching = { max_rows: 8, max_wait_ms: 1 }
+    f.set([{ ...record(2, canary), batching }])
+    await f.table.refresh()
+    const before = f.table.get('d')!.batchers
+    expect([...before.keys()].map((v) => v.version).sort()).toEqual([1, 2])
+    f.set([{ ...record(3, null), batching }])
+    await f.table.refresh()
+    const after = f.table.get('d')!.batchers
+    expect([...after.keys()].map((v) => v.version)).toEqual([1])
+    expect(after.get(f.table.get('d')!.current!)).toBe(
+      [...before.entries()].find(([v]) => v.version === 1)![1],
+    )
+  })
 })

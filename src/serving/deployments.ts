@@ -20,8 +20,8 @@ export interface ActiveDeployment {
    * from. Records at or below it were read before the write and are ignored.
    */
   flippedFrom: number | null
-  /** Stacks concurrent requests to the stable version into one model call, when the deployment asks for it. */
-  batcher: Batcher | null
+  /** Per version answering requests: stacks concurrent ones into one model call, when the deployment asks for it. */
+  batchers: Map<LoadedVersion, Batcher>
 }
 
 /**
@@ -76,10 +76,7 @@ export class DeploymentTable {
     const next = versions.get(`${stable.model}@${stable.version}`)
     if (!next) return false
     d.router = new Router(routing, next, versions)
-    if (next !== d.current) {
-      d.current = next
-      d.batcher = batcherFor(d.record, next)
-    }
+    d.current = next
     // Not the stored record any more: stale reads are ignored until the store holds a newer one.
     if (d.flippedFrom === null) d.flippedFrom = d.record.revision
     d.record = { ...d.record, routing, revision: -1 }
@@ -135,7 +132,7 @@ export class DeploymentTable {
           armProblems: [],
           held: [],
           flippedFrom: null,
-          batcher: null,
+          batchers: new Map(),
         })
       this.options.log({
         level: 'error',
@@ -159,10 +156,7 @@ export class DeploymentTable {
       // Loaded held, so the old set can be dropped now: a version in both is never unloaded.
       held: [...versions.values()],
       flippedFrom: null,
-      batcher:
-        sameStable && previous.batcher && sameBatching(previous.record, record)
-          ? previous.batcher
-          : batcherFor(record, stable),
+      batchers: batchersFor(record, [...versions.values()], previous),
     })
     for (const v of previous?.held ?? []) this.cache.drop(v)
     if (!sameStable)
@@ -205,10 +199,20 @@ function sameBatching(a: DeploymentRecord, b: DeploymentRecord): boolean {
   return JSON.stringify(a.batching) === JSON.stringify(b.batching)
 }
 
-function batcherFor(record: DeploymentRecord, v: LoadedVersion): Batcher | null {
-  if (!record.batching) return null
-  return new Batcher(v.run, {
-    maxRows: record.batching.max_rows,
-    maxWaitMs: record.batching.max_wait_ms,
-  })
+/** A batcher per version when the deployment batches; a version's batcher is kept while the batching stays. */
+function batchersFor(
+  record: DeploymentRecord,
+  versions: LoadedVersion[],
+  previous: ActiveDeployment | undefined,
+): Map<LoadedVersion, Batcher> {
+  const batchers = new Map<LoadedVersion, Batcher>()
+  if (!record.batching) return batchers
+  const keep = previous && sameBatching(previous.record, record) ? previous.batchers : null
+  for (const v of versions)
+    batchers.set(
+      v,
+      keep?.get(v) ??
+        new Batcher(v.run, { maxRows: record.batching.max_rows, maxWaitMs: record.batching.max_wait_ms }),
+    )
+  return batchers
 }

@@ -352,8 +352,8 @@ function run(
   rows: number,
 ): Promise<Record<string, OutputTensor>> {
   const release = d.cache.acquire(v)
-  const work =
-    deployment.batcher && deployment.current === v ? deployment.batcher.submit(inputs, rows) : v.run(inputs)
+  const batcher = deployment.batchers.get(v)
+  const work = batcher ? batcher.submit(inputs, rows) : v.run(inputs)
   work.then(release, release)
   return withTimeout(work, d.limits.timeoutMs)
 }

@@ -36,6 +36,7 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     },
     current: v,
     router: new Router(null, v, new Map()),
+    batchers: new Map(),
     problem: null,
   }
   const table = { get: (n: string) => (n === 'd' ? deployment : undefined), list: () => [deployment] }
