@@ -195,6 +195,9 @@ describe('sluice rollouts against a running server', () => {
     expect(abortedAt - started).toBeLessThan(10_000)
     const abort = doc.decisions.find((d) => d.kind === 'abort')!
     expect(abort.message).toContain('prediction_drift')
+    const human = (await run('rollout', 'status', 'flights')).stdout
+    expect(human).toMatch(/canary rollout ro_\w+ aborted/)
+    expect(human).toMatch(/\nprediction_drift +3 +fail /)
     expect(doc.stable.version).toBe(1)
     expect(doc.arms).toEqual([{ model: 'delay', version: 1, weight: 100, role: 'stable' }])
     // The canary answered some requests, none failed, and none after the rollback reached every reader.

@@ -103,7 +103,9 @@ export async function withRollouts<T>(o: GlobalOptions, fn: (r: Rollouts) => Pro
   }
 }
 
-/** A rollout for people: state, arms, latest decisions. */
+const number = (x: unknown) => (typeof x === 'number' ? String(Number(x.toPrecision(4))) : '-')
+
+/** A rollout for people: state, arms, the newest measurement of each rule, the latest steps and decisions. */
 export function describeRollout(doc: RolloutDoc): string {
   const lines = [
     `deployment ${doc.deployment}: ${doc.strategy ? `${doc.strategy} rollout ${doc.id} ${doc.state}` : 'no rollout (idle)'}` +
@@ -116,11 +118,32 @@ export function describeRollout(doc: RolloutDoc): string {
     ),
   ]
   if (doc.result) lines.push('', `result: ${doc.result.model}@${doc.result.version} — ${doc.result.reason}`)
-  if (doc.decisions.length > 0)
+  // The newest measurement of each rule, then the steps and decisions (measurements are in `history`).
+  const latest = new Map<string, RolloutDoc['decisions'][number]>()
+  for (const d of doc.decisions)
+    if (
+      d.kind === 'measurement' &&
+      typeof d.detail.rule === 'string' &&
+      !latest.has(`${d.detail.rule}@${d.detail.version}`)
+    )
+      latest.set(`${d.detail.rule}@${d.detail.version}`, d)
+  if (latest.size > 0)
     lines.push(
       '',
-      'latest decisions:',
-      ...doc.decisions.slice(0, 10).map((d) => `  ${d.at}  ${d.kind.padEnd(11)}  ${d.message}`),
+      table(
+        ['RULE', 'VERSION', 'VERDICT', 'VALUE', 'STABLE', 'LIMIT', 'SAMPLES'],
+        [...latest.values()].map(({ detail: m }) => [
+          String(m.rule),
+          String(m.version),
+          String(m.verdict),
+          number(m.value),
+          number(m.stable),
+          number(m.limit),
+          `${m.samples}/${m.stable_samples}`,
+        ]),
+      ),
     )
+  const events = doc.decisions.filter((d) => d.kind !== 'measurement').slice(0, 8)
+  if (events.length > 0) lines.push('', ...events.map((d) => `${d.at}  ${d.kind.padEnd(8)}  ${d.message}`))
   return lines.join('\n')
 }
