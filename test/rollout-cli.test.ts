@@ -10,22 +10,32 @@ const run = (...args: string[]) => sluice(args, { cwd: dir })
 let server: ChildProcess
 let url: string
 
-/** Starts `sluice serve` on a free port in the test folder. */
-async function startServer(): Promise<void> {
-  server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
-    cwd: dir,
-    env: { ...process.env, SLUICE_HOME: '' },
+/** Starts `sluice serve|server` on a free port and resolves with the process and its URL. */
+async function spawnServer(
+  command: 'serve' | 'server',
+  cwd = dir,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json'], {
+    cwd,
+    env: { ...process.env, SLUICE_HOME: '', ...env },
   })
-  server.stderr!.resume()
-  url = await new Promise<string>((resolve, reject) => {
+  child.stderr!.resume()
+  const url = await new Promise<string>((resolve, reject) => {
     // Keep reading the request log: a full pipe would block the server's writes.
     let first = true
-    server.stdout!.on('data', (b: Buffer) => {
+    child.stdout!.on('data', (b: Buffer) => {
       if (first) resolve(JSON.parse(b.toString().split('\n')[0]!).url)
       first = false
     })
-    server.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
+    child.once('exit', (code) => reject(new Error(`${command} exited ${code}`)))
   })
+  return { child, url }
+}
+
+/** Starts the `sluice serve` the tests share. */
+async function startServer(): Promise<void> {
+  ;({ child: server, url } = await spawnServer('serve'))
 }
 
 async function stopServer(): Promise<void> {
@@ -89,6 +99,16 @@ interface RolloutDoc {
   decisions: { at: string; kind: string; message: string; detail: Record<string, unknown> }[]
 }
 const status = async () => json<RolloutDoc>(await run('rollout', 'status', 'flights', '--json'))
+/** The rollout once it is in one of `states`. */
+const untilState = (what: string, states: string[], ms?: number) =>
+  until(
+    what,
+    async () => {
+      const s = await status()
+      return states.includes(s.state) ? s : undefined
+    },
+    ms,
+  )
 const fastAnalysis = path.join(dir, 'analysis.yaml')
 
 beforeAll(async () => {
@@ -201,10 +221,7 @@ describe('sluice rollouts against a running server', () => {
       [1, 80, 'stable'],
       [3, 20, 'canary'],
     ])
-    const doc = await until('the abort', async () => {
-      const s = await status()
-      return s.state === 'aborted' ? s : undefined
-    })
+    const doc = await untilState('the abort', ['aborted'])
     const abortedAt = Date.now()
     await new Promise((res) => setTimeout(res, 700))
     await load.stop()
@@ -246,14 +263,7 @@ describe('sluice rollouts against a running server', () => {
       fastAnalysis,
     )
     expect(r.code, r.stderr).toBe(0)
-    const doc = await until(
-      'the promotion',
-      async () => {
-        const s = await status()
-        return s.state === 'promoted' || s.state === 'aborted' ? s : undefined
-      },
-      40_000,
-    )
+    const doc = await untilState('the promotion', ['promoted', 'aborted'], 40_000)
     await until('version 2 answering alone', async () =>
       load.answers.at(-1)?.version === '2' ? true : undefined,
     )
@@ -351,10 +361,7 @@ describe('sluice rollouts against a running server', () => {
       [2, 100, 'stable'],
       [5, 100, 'shadow'],
     ])
-    const doc = await until('the shadow abort', async () => {
-      const s = await status()
-      return s.state === 'aborted' ? s : undefined
-    })
+    const doc = await untilState('the shadow abort', ['aborted'])
     await load.stop()
     expect(doc.decisions.find((d) => d.kind === 'abort')!.message).toMatch(
       /shadow_disagreement|prediction_drift/,
@@ -434,22 +441,12 @@ describe('sluice rollouts against a running server', () => {
   })
 
   it('serves a model file pinned to a deployment, keeping its version number (a pod of a cluster rollout)', async () => {
-    const pod = tempDir('sluice-pod-')
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
-      cwd: pod,
-      env: {
-        ...process.env,
-        SLUICE_HOME: '',
-        SLUICE_MODEL_URI: path.join(dir, 'm4.onnx'),
-        SLUICE_DEPLOYMENT: 'flights',
-        SLUICE_MODEL: 'delay@4',
-      },
+    const { child, url: podUrl } = await spawnServer('serve', tempDir('sluice-pod-'), {
+      SLUICE_MODEL_URI: path.join(dir, 'm4.onnx'),
+      SLUICE_DEPLOYMENT: 'flights',
+      SLUICE_MODEL: 'delay@4',
     })
     try {
-      const podUrl = await new Promise<string>((resolve, reject) => {
-        child.stdout!.once('data', (b: Buffer) => resolve(JSON.parse(b.toString().split('\n')[0]!).url))
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-      })
       const r = await fetch(`${podUrl}/v1/deployments/flights/predict`, {
         method: 'POST',
         body: JSON.stringify({ instances: [{ distance: 900, origin: 'SFO' }] }),
@@ -490,10 +487,7 @@ describe('sluice rollouts against a running server', () => {
       [2, 50, 'stable'],
       [5, 50, 'arm'],
     ])
-    const doc = await until('the verdict', async () => {
-      const s = await status()
-      return s.state === 'aborted' || s.state === 'promoted' ? s : undefined
-    })
+    const doc = await untilState('the verdict', ['aborted', 'promoted'])
     await load.stop()
     expect(doc.state).toBe('aborted')
     expect(doc.decisions.find((d) => d.kind === 'abort')!.message).toMatch(
@@ -505,20 +499,8 @@ describe('sluice rollouts against a running server', () => {
   }, 60_000)
 
   it("runs rollouts through a server's REST API with --server", async () => {
-    const api = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], {
-      cwd: dir,
-      env: { ...process.env, SLUICE_HOME: '' },
-    })
-    api.stderr!.resume()
+    const { child: api, url: apiUrl } = await spawnServer('server')
     try {
-      const apiUrl = await new Promise<string>((resolve, reject) => {
-        let first = true
-        api.stdout!.on('data', (b: Buffer) => {
-          if (first) resolve(JSON.parse(b.toString().split('\n')[0]!).url)
-          first = false
-        })
-        api.once('exit', (code) => reject(new Error(`server exited ${code}`)))
-      })
       const remote = (...args: string[]) => run(...args, '--server', apiUrl)
       const bad = path.join(dir, 'bad-strategy.yaml')
       writeFileSync(bad, 'strategy: canary\nsteps:\n  - setWeight: 120\n')

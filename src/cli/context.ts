@@ -39,3 +39,21 @@ export async function withRegistry<T>(opts: GlobalOptions, fn: (r: Registry) => 
     await registry.close()
   }
 }
+
+/**
+ * Runs `fn` with a client of a running server (`--server URL` / SLUICE_SERVER) or of this home,
+ * and always closes it: what the deployment and rollout commands share.
+ */
+export async function withClient<C extends { close(): Promise<void> }, T>(
+  opts: GlobalOptions,
+  make: { remote: (url: string) => Promise<C>; local: (registry: LocalRegistry) => Promise<C> },
+  fn: (client: C) => Promise<T>,
+): Promise<T> {
+  const server = opts.server ?? process.env.SLUICE_SERVER
+  const client = server ? await make.remote(server) : await make.local(await openLocal(resolveConfig(opts)))
+  try {
+    return await fn(client)
+  } finally {
+    await client.close()
+  }
+}

@@ -217,11 +217,10 @@ export async function rollback(
       reason: 'manual rollback',
       by: 'sluice rollback',
     }))
-    const rejected = state.candidates.map((c) => c)
-    for (const c of rejected)
+    for (const c of state.candidates)
       await registry.setModelStatus(`${c.model}@${c.version}`, 'rejected', 'rolled back by hand')
     return {
-      from: rejected[0]?.version ?? state.stable.version,
+      from: state.candidates[0]?.version ?? state.stable.version,
       to: state.stable.version,
       model: state.stable.model,
     }

@@ -135,20 +135,7 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
     // Outcomes are wanted only while a rollout routes this deployment (then the analysis reads them).
     const observe = deployment.record.routing && d.observers.length > 0
     const tell = (status: number, outputs: Outcome['outputs'], rows: number) => {
-      if (!observe) return
-      const o: Outcome = {
-        deployment: name,
-        model: v.model,
-        version: v.version,
-        role,
-        at: performance.timeOrigin + started,
-        status,
-        latency_ms: performance.now() - started,
-        rows,
-        outputs,
-        signature: v.signature,
-      }
-      for (const f of d.observers) f(o)
+      if (observe) notify(d, { deployment: name, v, role, started, status, outputs, rows })
     }
     const counters = d.metrics.forVersion(name, v.version)
     const running = inFlight.get(name) ?? 0
@@ -252,6 +239,36 @@ async function answer(
   return { id: requestId, body, inputs: req.inputs, outputs, rows: req.rows }
 }
 
+/** Tells the observers how a request went on one version (`started`: when it reached that version). */
+function notify(
+  d: HandlerDeps,
+  r: {
+    deployment: string
+    v: LoadedVersion
+    role: Role
+    started: number
+    status: number
+    outputs: Outcome['outputs']
+    rows: number
+    reference?: Outcome['reference']
+  },
+): void {
+  const o: Outcome = {
+    deployment: r.deployment,
+    model: r.v.model,
+    version: r.v.version,
+    role: r.role,
+    at: performance.timeOrigin + r.started,
+    status: r.status,
+    latency_ms: performance.now() - r.started,
+    rows: r.rows,
+    outputs: r.outputs,
+    signature: r.v.signature,
+    ...(r.reference && { reference: r.reference }),
+  }
+  for (const f of d.observers) f(o)
+}
+
 const shadowsRunning = new WeakMap<ActiveDeployment, number>()
 
 /**
@@ -281,28 +298,23 @@ function runShadow(
   shadowsRunning.set(deployment, running + 1)
   const started = performance.now()
   const release = d.cache.acquire(shadow)
-  const stableLatency = started - stable.started
-  const tell = (status: number, outputs: Outcome['outputs']) => {
-    const o: Outcome = {
-      deployment: name,
-      model: shadow.model,
-      version: shadow.version,
-      role: 'shadow',
-      at: performance.timeOrigin + started,
-      status,
-      latency_ms: performance.now() - started,
-      rows: stable.rows,
-      outputs,
-      signature: shadow.signature,
-      reference: {
-        version: stable.version,
-        outputs: stable.outputs,
-        signature: stable.signature,
-        latency_ms: stableLatency,
-      },
-    }
-    for (const f of d.observers) f(o)
+  const reference = {
+    version: stable.version,
+    outputs: stable.outputs,
+    signature: stable.signature,
+    latency_ms: started - stable.started,
   }
+  const tell = (status: number, outputs: Outcome['outputs']) =>
+    notify(d, {
+      deployment: name,
+      v: shadow,
+      role: 'shadow',
+      started,
+      status,
+      outputs,
+      rows: stable.rows,
+      reference,
+    })
   withTimeout(shadow.run(inputs), d.limits.timeoutMs)
     .then(
       (outputs) => tell(200, outputs),

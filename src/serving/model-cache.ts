@@ -74,11 +74,6 @@ export class ModelCache {
     }
   }
 
-  /** A deployment starts answering with this version. */
-  hold(v: LoadedVersion): void {
-    v.holders++
-  }
-
   /** A deployment stops answering with it: unloaded now if idle, else when its last request ends. */
   drop(v: LoadedVersion): void {
     v.holders--

@@ -90,7 +90,7 @@ export class KyselyDeploymentStore implements DeploymentStore {
   }
 }
 
-export function toRecord(r: Database['deployments']): DeploymentRecord {
+function toRecord(r: Database['deployments']): DeploymentRecord {
   const { batch_max_rows, batch_max_wait_ms, routing, ...rest } = r
   return {
     ...rest,

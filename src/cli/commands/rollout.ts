@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { RolloutDoc, Rollouts } from '../../rollout/service.js'
 import { positiveInt } from '../args.js'
-import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
+import { type GlobalOptions, withClient } from '../context.js'
 import { makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
 
@@ -90,17 +90,16 @@ export function rolloutCommands(program: Command, run: Runner) {
     )
 }
 
-/** Rollouts of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */
-export async function withRollouts<T>(o: GlobalOptions, fn: (r: Rollouts) => Promise<T>): Promise<T> {
-  const server = o.server ?? process.env.SLUICE_SERVER
-  const r: Rollouts = server
-    ? new (await import('../../api/client.js')).HttpRollouts(server)
-    : (await import('../../rollout/service.js')).localRollouts(await openLocal(resolveConfig(o)))
-  try {
-    return await fn(r)
-  } finally {
-    await r.close()
-  }
+/** Rollouts of a running server (`--server URL` / SLUICE_SERVER), else of this home. */
+export function withRollouts<T>(o: GlobalOptions, fn: (r: Rollouts) => Promise<T>): Promise<T> {
+  return withClient<Rollouts, T>(
+    o,
+    {
+      remote: async (url) => new (await import('../../api/client.js')).HttpRollouts(url),
+      local: async (registry) => (await import('../../rollout/service.js')).localRollouts(registry),
+    },
+    fn,
+  )
 }
 
 const number = (x: unknown) => (typeof x === 'number' ? String(Number(x.toPrecision(4))) : '-')

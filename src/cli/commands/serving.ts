@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { SluiceError } from '../../core/errors.js'
 import type { Deployments } from '../../serving/deploy.js'
 import { durationMs, positiveInt } from '../args.js'
-import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
+import { type GlobalOptions, withClient } from '../context.js'
 import { makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
 import { describeRollout, withRollouts } from './rollout.js'
@@ -135,15 +135,14 @@ async function startRollout(o: GlobalOptions & Record<string, unknown>, ref: str
   makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
 }
 
-/** Deployments of a running server (`--server URL` / SLUICE_SERVER), else of this home; always closed. */
-async function withDeployments<T>(o: GlobalOptions, fn: (d: Deployments) => Promise<T>): Promise<T> {
-  const server = o.server ?? process.env.SLUICE_SERVER
-  const d: Deployments = server
-    ? new (await import('../../api/client.js')).HttpDeployments(server)
-    : (await import('../../serving/deploy.js')).localDeployments(await openLocal(resolveConfig(o)))
-  try {
-    return await fn(d)
-  } finally {
-    await d.close()
-  }
+/** Deployments of a running server (`--server URL` / SLUICE_SERVER), else of this home. */
+function withDeployments<T>(o: GlobalOptions, fn: (d: Deployments) => Promise<T>): Promise<T> {
+  return withClient<Deployments, T>(
+    o,
+    {
+      remote: async (url) => new (await import('../../api/client.js')).HttpDeployments(url),
+      local: async (registry) => (await import('../../serving/deploy.js')).localDeployments(registry),
+    },
+    fn,
+  )
 }
