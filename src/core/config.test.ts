@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       timeoutMs: 30_000,
       maxInFlight: 512,
       streamCapacity: 10_000,
+      kernel: true,
     })
   })
 
@@ -39,13 +40,14 @@ describe('loadConfig', () => {
     const dir = tmp()
     writeFileSync(
       path.join(dir, 'sluice.yaml'),
-      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n',
+      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n  kernel: false\n',
     )
     expect(loadConfig({ cwd: dir, env: {} }).serving).toEqual({
       maxBodyBytes: 524_288,
       timeoutMs: 250,
       maxInFlight: 64,
       streamCapacity: 10_000,
+      kernel: false,
     })
     expect(configError('serving:\n  timeout: soon\n').message).toMatch(
       /^sluice\.yaml:2: serving\.timeout: a duration such as 500ms or 30s, 15m, 2h or 7d/,

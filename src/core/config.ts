@@ -45,8 +45,10 @@ export const configSchema = z.strictObject({
       max_in_flight: z.number().int().positive().default(512),
       /** Prediction records held for monitoring before new ones are dropped (and counted). */
       stream_capacity: z.number().int().positive().default(10_000),
+      /** Small linear models run in sluice's JavaScript kernel (checked against onnxruntime at load); false: onnxruntime only. */
+      kernel: z.boolean().default(true),
     })
-    .default({ max_body_mb: 8, timeout: '30s', max_in_flight: 512, stream_capacity: 10_000 }),
+    .default({ max_body_mb: 8, timeout: '30s', max_in_flight: 512, stream_capacity: 10_000, kernel: true }),
   /** Pipeline stages; validated by the pipeline module (src/pipeline/spec.ts). */
   stages: z.unknown().optional(),
   /** Quality-gate rules; validated by the gates module. */
@@ -63,7 +65,13 @@ export interface ResolvedConfig {
   store: { backend: 'sqlite'; path: string }
   artifacts: { backend: 'fs'; path: string }
   server: { host: string; port: number }
-  serving: { maxBodyBytes: number; timeoutMs: number; maxInFlight: number; streamCapacity: number }
+  serving: {
+    maxBodyBytes: number
+    timeoutMs: number
+    maxInFlight: number
+    streamCapacity: number
+    kernel: boolean
+  }
 }
 
 export const CONFIG_FILE = 'sluice.yaml'
@@ -120,6 +128,7 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       timeoutMs: parseDuration(parsed.serving.timeout)!,
       maxInFlight: parsed.serving.max_in_flight,
       streamCapacity: parsed.serving.stream_capacity,
+      kernel: parsed.serving.kernel,
     },
   }
 }

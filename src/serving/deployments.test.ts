@@ -14,7 +14,14 @@ function fixture() {
       const key = `${model}@${version}`
       const v =
         loaded.get(key) ??
-        ({ model, version, signature, holders: 0, inFlight: 0 } as unknown as LoadedVersion)
+        ({
+          model,
+          version,
+          signature,
+          engine: { name: 'onnxruntime' },
+          holders: 0,
+          inFlight: 0,
+        } as unknown as LoadedVersion)
       loaded.set(key, v)
       v.holders++
       return v

@@ -167,6 +167,8 @@ export class DeploymentTable {
         model: record.model,
         version: record.version,
         previous_version: previous?.current?.version ?? null,
+        engine: stable.engine.name,
+        ...(stable.engine.reason && { engine_note: stable.engine.reason }),
       })
     for (const p of armProblems)
       this.options.log({ level: 'error', msg: 'rollout arm load failed', deployment: record.name, ...p })

@@ -1,6 +1,7 @@
 import type ort from 'onnxruntime-node'
 import type { Signature, TensorSpec } from '../core/types.js'
 import { availableThreads } from '../core/workers.js'
+import { checkedKernel } from '../models/kernel.js'
 import { OIP_DATATYPE, type OnnxModel, type PlainTensor } from '../models/runtime.js'
 import type { OutputTensor } from './protocol/outputs.js'
 import type { InputTensor } from './protocol/request.js'
@@ -20,22 +21,38 @@ export interface ModelRunner {
   run: RunModel
   /** Measured at load: milliseconds per call ≈ fixedMs + perRowMs × rows. */
   cost: { fixedMs: number; perRowMs: number }
+  /**
+   * What runs calls on this thread: sluice's JavaScript kernel (small linear graphs, checked
+   * against onnxruntime at load) or onnxruntime; `reason` says why the kernel is not used.
+   */
+  engine: { name: 'kernel' | 'onnxruntime'; reason?: string }
 }
 
 /**
  * Measures the model once at load (a 1-row and a 64-row call on neutral inputs: zeros, empty
  * strings) and returns a runner that keeps calls expected to take under OFF_THREAD_MS on this
  * thread — a worker hop costs more than a small model's whole call — and sends the rest to worker
- * threads with their own sessions, so a slow model (or a big batch) never stalls the server.
+ * threads with their own sessions, so a slow model (or a big batch) never stalls the server. On
+ * this thread a model runs in sluice's kernel when its graph has one that agrees with onnxruntime
+ * (`kernel: false` keeps every call in onnxruntime).
  */
-export async function modelRunner(onnx: OnnxModel): Promise<ModelRunner> {
-  const cost = await measureCost(onnx)
+export async function modelRunner(onnx: OnnxModel, options: { kernel?: boolean } = {}): Promise<ModelRunner> {
+  const checked =
+    options.kernel === false
+      ? { unsupported: 'turned off (serving.kernel: false)' }
+      : await checkedKernel(onnx)
+  const here: (feeds: Record<string, PlainTensor>) => Promise<Record<string, PlainTensor>> =
+    'kernel' in checked ? async (feeds) => checked.kernel(feeds) : (feeds) => onnx.runTensors(feeds)
+  const engine: ModelRunner['engine'] =
+    'kernel' in checked ? { name: 'kernel' } : { name: 'onnxruntime', reason: checked.unsupported }
+  const cost = await measureCost(onnx.signature, here)
   const threads = availableThreads()
   const slow = (rows: number) => cost.fixedMs + cost.perRowMs * rows > OFF_THREAD_MS
   // A model slow even on one row always runs off-thread: start its workers now, not on a request.
   if (slow(1)) await onnx.runTensorsInWorker(neutralFeeds(onnx.signature, 1), threads)
   return {
     cost,
+    engine,
     run: async (inputs) => {
       let rows = 1
       const feeds: Record<string, PlainTensor> = {}
@@ -44,7 +61,7 @@ export async function modelRunner(onnx: OnnxModel): Promise<ModelRunner> {
         rows = t.dims[0] ?? 1
         feeds[name] = { type: ORT_TYPE[t.datatype]!, dims: t.dims, data: t.data as PlainTensor['data'] }
       }
-      const out = slow(rows) ? await onnx.runTensorsInWorker(feeds, threads) : await onnx.runTensors(feeds)
+      const out = slow(rows) ? await onnx.runTensorsInWorker(feeds, threads) : await here(feeds)
       const outputs: Record<string, OutputTensor> = {}
       for (const name in out) {
         const t = out[name]!
@@ -60,21 +77,24 @@ export async function modelRunner(onnx: OnnxModel): Promise<ModelRunner> {
 }
 
 /** The fastest of three calls at 1 and at 64 rows (the fastest is the least disturbed by other work). */
-async function measureCost(onnx: OnnxModel): Promise<ModelRunner['cost']> {
+async function measureCost(
+  signature: Signature,
+  run: (feeds: Record<string, PlainTensor>) => Promise<unknown>,
+): Promise<ModelRunner['cost']> {
   const time = async (rows: number) => {
-    const feeds = neutralFeeds(onnx.signature, rows)
-    await onnx.runTensors(feeds) // first call allocates
+    const feeds = neutralFeeds(signature, rows)
+    await run(feeds) // first call allocates
     let best = Number.POSITIVE_INFINITY
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now()
-      await onnx.runTensors(feeds)
+      await run(feeds)
       best = Math.min(best, performance.now() - t0)
     }
     return best
   }
   try {
     const one = await time(1)
-    const batchable = onnx.signature.inputs.every((s) => s.shape[0] === -1)
+    const batchable = signature.inputs.every((s) => s.shape[0] === -1)
     const perRowMs = batchable ? Math.max(0, ((await time(64)) - one) / 63) : 0
     return { fixedMs: Math.max(0, one - perRowMs), perRowMs }
   } catch {

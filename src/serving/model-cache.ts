@@ -16,6 +16,7 @@ export interface LoadedVersion {
   /** Runs it: on this thread, or on worker threads when calls take longer than about a millisecond. */
   run: RunModel
   cost: ModelRunner['cost']
+  engine: ModelRunner['engine']
   /** Requests running on it now. */
   inFlight: number
   /** Deployments (or rollout arms) it answers for; it is unloaded when both counts are 0. */
@@ -35,6 +36,8 @@ export class ModelCache {
   constructor(
     private readonly registry: Registry,
     private readonly dir: string,
+    /** `kernel: false` runs every model in onnxruntime (see modelRunner). */
+    private readonly options: { kernel?: boolean } = {},
   ) {}
 
   /** The loaded version (loading it once, however many ask at the same time). */
@@ -110,8 +113,8 @@ export class ModelCache {
     }
     const file = doc.artifact.kind === 'file' ? dest : await onnxIn(dest, `${model}@${version}`)
     const onnx = await OnnxModel.load(file, `${model}@${version}`)
-    const { run, cost } = await modelRunner(onnx)
-    return { model, version, onnx, signature: onnx.signature, run, cost, inFlight: 0, holders: 0 }
+    const { run, cost, engine } = await modelRunner(onnx, this.options)
+    return { model, version, onnx, signature: onnx.signature, run, cost, engine, inFlight: 0, holders: 0 }
   }
 }
 

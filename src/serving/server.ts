@@ -27,6 +27,8 @@ export interface ServingOptions {
   pollMs?: number
   /** Prediction records kept for monitoring before new ones are dropped. */
   streamCapacity?: number
+  /** false: every model runs in onnxruntime, never in sluice's kernel for small linear graphs. */
+  kernel?: boolean
   log?: (entry: Record<string, unknown>) => void
 }
 
@@ -52,7 +54,7 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
       (logger) => (e: Record<string, unknown>) =>
         logger({ time: new Date().toISOString(), ...e })
     )(jsonLogger())
-  const cache = new ModelCache(o.registry, path.resolve(o.dir))
+  const cache = new ModelCache(o.registry, path.resolve(o.dir), { kernel: o.kernel })
   const table = new DeploymentTable(o.registry.store.deployments, cache, { pollMs: o.pollMs ?? 500, log })
   const stream = new PredictionStream(o.streamCapacity ?? 10_000)
   const metrics = new ServingMetrics(() => stream.dropped)

@@ -72,12 +72,13 @@ function serveAction(rest: boolean) {
     const { listen } = await import('../../api/server.js')
     const { startServing } = await import('../../serving/server.js')
     const log = jsonLogger()
-    const { streamCapacity, ...limits } = config.serving
+    const { streamCapacity, kernel, ...limits } = config.serving
     const serving = await startServing({
       registry,
       dir: path.join(config.home, 'serving'),
       limits,
       streamCapacity,
+      kernel,
       log: (e) => log({ time: new Date().toISOString(), ...e }),
     })
     // The rollouts of the deployments served here are analysed and decided in this process.

@@ -9,6 +9,7 @@ import {
   int,
   ints,
   type NodeSpec,
+  str,
   strs,
   tensorAttr,
 } from './graph.js'
@@ -24,53 +25,15 @@ export function exportOnnx(model: TrainedModel, metadata: Record<string, string>
   const nodes: NodeSpec[] = []
   const initializers: GraphSpec['initializers'] = [
     { name: 'nan', dims: [], dataType: ElemType.FLOAT, floatData: [Number.NaN] },
-    { name: 'one', dims: [], dataType: ElemType.FLOAT, floatData: [1] },
-    { name: 'half', dims: [], dataType: ElemType.FLOAT, floatData: [0.5] },
   ]
-  // Numbers: ±inf is missing, as in training.
-  const clean = (f: FeatureSpec) => {
-    nodes.push({ op: 'IsInf', inputs: [f.name], outputs: [`${f.name}__inf`] })
-    nodes.push({ op: 'Where', inputs: [`${f.name}__inf`, 'nan', f.name], outputs: [`${f.name}__clean`] })
-    return `${f.name}__clean`
-  }
-  const raw =
-    model.algo === 'gbdt'
-      ? gbdtBody(model, nodes, initializers, clean)
-      : linearBody(model, nodes, initializers, clean)
-
   const outputs: GraphSpec['outputs'] = []
+  const stringLabels = !model.numericClasses
   if (model.task === 'classification') {
-    nodes.push({ op: 'Sigmoid', inputs: [raw], outputs: ['p'] })
-    nodes.push({ op: 'Sub', inputs: ['one', 'p'], outputs: ['q'] })
-    nodes.push({ op: 'Concat', inputs: ['q', 'p'], outputs: ['probabilities'], attrs: { axis: int(1) } })
-    nodes.push({ op: 'Greater', inputs: ['p', 'half'], outputs: ['is_one'] })
-    nodes.push({ op: 'Cast', inputs: ['is_one'], outputs: ['label_2d'], attrs: { to: int(ElemType.INT64) } })
-    initializers.push({ name: 'squeeze_axes', dims: [1], dataType: ElemType.INT64, int64Data: [1] })
-    const stringLabels = !model.numericClasses
-    nodes.push({
-      op: 'Squeeze',
-      inputs: ['label_2d', 'squeeze_axes'],
-      outputs: [stringLabels ? 'label_index' : 'label'],
-    })
-    if (stringLabels) {
-      nodes.push({
-        op: 'LabelEncoder',
-        domain: 'ai.onnx.ml',
-        inputs: ['label_index'],
-        outputs: ['label'],
-        attrs: {
-          keys_int64s: ints([0, 1]),
-          values_strings: strs(model.classes),
-          default_string: { kind: 'string', value: '' },
-        },
-      })
-    }
     outputs.push({ name: 'label', elemType: stringLabels ? ElemType.STRING : ElemType.INT64, shape: ['N'] })
     outputs.push({ name: 'probabilities', elemType: ElemType.FLOAT, shape: ['N', 2] })
-  } else {
-    nodes.push({ op: 'Identity', inputs: [raw], outputs: ['prediction'] })
-    outputs.push({ name: 'prediction', elemType: ElemType.FLOAT, shape: ['N', 1] })
-  }
+  } else outputs.push({ name: 'prediction', elemType: ElemType.FLOAT, shape: ['N', 1] })
+  if (model.algo === 'gbdt') gbdtGraph(model, nodes, initializers)
+  else linearGraph(model, nodes, initializers)
   return encodeModel({
     name: `sluice_${model.algo}`,
     inputs: model.features.map((f) => ({
@@ -84,6 +47,49 @@ export function exportOnnx(model: TrainedModel, metadata: Record<string, string>
     mlOpset: model.algo === 'gbdt' ? 5 : 3,
     metadata: { sluice_algo: model.algo, sluice_task: model.task, ...metadata },
   })
+}
+
+/** ±inf is missing, as in training: `x` with every infinity replaced by NaN. */
+function cleaned(x: string, nodes: NodeSpec[]): string {
+  nodes.push({ op: 'IsInf', inputs: [x], outputs: [`${x}__inf`] })
+  nodes.push({ op: 'Where', inputs: [`${x}__inf`, 'nan', x], outputs: [`${x}__clean`] })
+  return `${x}__clean`
+}
+
+/** The gbdt's raw score turned into the classifier's outputs (or the regressor's prediction). */
+function gbdtGraph(model: GbdtModel, nodes: NodeSpec[], init: NonNullable<GraphSpec['initializers']>): void {
+  const raw = gbdtBody(model, nodes, init, (f) => cleaned(f.name, nodes))
+  if (model.task !== 'classification') {
+    nodes.push({ op: 'Identity', inputs: [raw], outputs: ['prediction'] })
+    return
+  }
+  init.push({ name: 'one', dims: [], dataType: ElemType.FLOAT, floatData: [1] })
+  init.push({ name: 'half', dims: [], dataType: ElemType.FLOAT, floatData: [0.5] })
+  nodes.push({ op: 'Sigmoid', inputs: [raw], outputs: ['p'] })
+  nodes.push({ op: 'Sub', inputs: ['one', 'p'], outputs: ['q'] })
+  nodes.push({ op: 'Concat', inputs: ['q', 'p'], outputs: ['probabilities'], attrs: { axis: int(1) } })
+  nodes.push({ op: 'Greater', inputs: ['p', 'half'], outputs: ['is_one'] })
+  nodes.push({ op: 'Cast', inputs: ['is_one'], outputs: ['label_2d'], attrs: { to: int(ElemType.INT64) } })
+  init.push({ name: 'squeeze_axes', dims: [1], dataType: ElemType.INT64, int64Data: [1] })
+  const stringLabels = !model.numericClasses
+  nodes.push({
+    op: 'Squeeze',
+    inputs: ['label_2d', 'squeeze_axes'],
+    outputs: [stringLabels ? 'label_index' : 'label'],
+  })
+  if (stringLabels) {
+    nodes.push({
+      op: 'LabelEncoder',
+      domain: 'ai.onnx.ml',
+      inputs: ['label_index'],
+      outputs: ['label'],
+      attrs: {
+        keys_int64s: ints([0, 1]),
+        values_strings: strs(model.classes),
+        default_string: { kind: 'string', value: '' },
+      },
+    })
+  }
 }
 
 /** Categories → codes (unknown → NaN, i.e. missing), numbers cleaned; all concatenated; the tree ensemble; + baseline. */
@@ -206,64 +212,113 @@ function treeEnsembleAttributes(model: GbdtModel): Record<string, ReturnType<typ
   }
 }
 
-/** Numbers imputed and standardised, categories one-hot encoded; then X·w + b. */
-function linearBody(
+/**
+ * Numbers concatenated, cleaned, imputed and standardised as one block; categories one-hot encoded;
+ * then one LinearClassifier (logistic) or LinearRegressor. Few nodes on purpose: onnxruntime's cost
+ * per node is most of a one-row call (a served request), and this graph has 9 for three features
+ * where one node per feature and step had 19.
+ */
+function linearGraph(
   model: LinearModel,
   nodes: NodeSpec[],
   init: NonNullable<GraphSpec['initializers']>,
-  clean: (f: FeatureSpec) => string,
-): string {
+): void {
+  // Design columns in the model's order (features in order, a category's columns together); the
+  // graph lays out the numbers first, so the weights are laid out to match.
+  const numbers: { name: string; mean: number; std: number; column: number }[] = []
+  const categories: { name: string; categories: string[]; column: number }[] = []
+  let column = 0
   let num = 0
-  const pieces = model.features.map((f) => {
+  for (const f of model.features) {
     if (f.kind === 'num') {
-      const mean = model.means[num]!
-      const std = model.stds[num]!
+      numbers.push({ name: f.name, mean: model.means[num]!, std: model.stds[num]!, column })
       num++
-      nodes.push({
-        op: 'Imputer',
-        domain: 'ai.onnx.ml',
-        inputs: [clean(f)],
-        outputs: [`${f.name}__imputed`],
-        attrs: { imputed_value_floats: floats([mean]), replaced_value_float: float(Number.NaN) },
-      })
-      nodes.push({
-        op: 'Scaler',
-        domain: 'ai.onnx.ml',
-        inputs: [`${f.name}__imputed`],
-        outputs: [`${f.name}__scaled`],
-        attrs: { offset: floats([mean]), scale: floats([1 / std]) },
-      })
-      return `${f.name}__scaled`
+      column++
+    } else {
+      categories.push({ name: f.name, categories: f.categories, column })
+      column += f.categories.length
     }
+  }
+  const weights: number[] = []
+  const pieces: string[] = []
+  if (numbers.length > 0) {
+    const joined = numbers.length === 1 ? numbers[0]!.name : 'numbers'
+    if (numbers.length > 1)
+      nodes.push({
+        op: 'Concat',
+        inputs: numbers.map((n) => n.name),
+        outputs: [joined],
+        attrs: { axis: int(1) },
+      })
+    nodes.push({
+      op: 'Imputer',
+      domain: 'ai.onnx.ml',
+      inputs: [cleaned(joined, nodes)],
+      outputs: ['numbers__imputed'],
+      attrs: {
+        imputed_value_floats: floats(numbers.map((n) => n.mean)),
+        replaced_value_float: float(Number.NaN),
+      },
+    })
+    nodes.push({
+      op: 'Scaler',
+      domain: 'ai.onnx.ml',
+      inputs: ['numbers__imputed'],
+      outputs: ['numbers__scaled'],
+      attrs: { offset: floats(numbers.map((n) => n.mean)), scale: floats(numbers.map((n) => 1 / n.std)) },
+    })
+    pieces.push('numbers__scaled')
+    for (const n of numbers) weights.push(model.weights[n.column]!)
+  }
+  for (const c of categories) {
     nodes.push({
       op: 'OneHotEncoder',
       domain: 'ai.onnx.ml',
-      inputs: [f.name],
-      outputs: [`${f.name}__onehot3d`],
-      attrs: { cats_strings: strs(f.categories), zeros: int(1) },
+      inputs: [c.name],
+      outputs: [`${c.name}__onehot3d`],
+      attrs: { cats_strings: strs(c.categories), zeros: int(1) },
     })
     init.push({
-      name: `${f.name}__shape`,
+      name: `${c.name}__shape`,
       dims: [2],
       dataType: ElemType.INT64,
-      int64Data: [-1, f.categories.length],
+      int64Data: [-1, c.categories.length],
     })
     nodes.push({
       op: 'Reshape',
-      inputs: [`${f.name}__onehot3d`, `${f.name}__shape`],
-      outputs: [`${f.name}__onehot`],
+      inputs: [`${c.name}__onehot3d`, `${c.name}__shape`],
+      outputs: [`${c.name}__onehot`],
     })
-    return `${f.name}__onehot`
-  })
-  nodes.push({ op: 'Concat', inputs: pieces, outputs: ['design'], attrs: { axis: int(1) } })
-  init.push({
-    name: 'weights',
-    dims: [model.weights.length, 1],
-    dataType: ElemType.FLOAT,
-    floatData: Array.from(model.weights),
-  })
-  init.push({ name: 'intercept', dims: [], dataType: ElemType.FLOAT, floatData: [model.intercept] })
-  nodes.push({ op: 'MatMul', inputs: ['design', 'weights'], outputs: ['linear'] })
-  nodes.push({ op: 'Add', inputs: ['linear', 'intercept'], outputs: ['raw'] })
-  return 'raw'
+    pieces.push(`${c.name}__onehot`)
+    for (let i = 0; i < c.categories.length; i++) weights.push(model.weights[c.column + i]!)
+  }
+  const design = pieces.length === 1 ? pieces[0]! : 'design'
+  if (pieces.length > 1)
+    nodes.push({ op: 'Concat', inputs: pieces, outputs: [design], attrs: { axis: int(1) } })
+  if (model.task === 'classification') {
+    nodes.push({
+      op: 'LinearClassifier',
+      domain: 'ai.onnx.ml',
+      inputs: [design],
+      outputs: ['label', 'probabilities'],
+      attrs: {
+        // One row per class (−w and w): runtimes agree on two logistic scores, where a single row's
+        // second-class column has meant different things in different onnxruntime versions.
+        coefficients: floats([...weights.map((w) => -w), ...weights]),
+        intercepts: floats([-model.intercept, model.intercept]),
+        post_transform: str('LOGISTIC'),
+        ...(model.numericClasses
+          ? { classlabels_ints: ints([0, 1]) }
+          : { classlabels_strings: strs(model.classes) }),
+      },
+    })
+  } else {
+    nodes.push({
+      op: 'LinearRegressor',
+      domain: 'ai.onnx.ml',
+      inputs: [design],
+      outputs: ['prediction'],
+      attrs: { coefficients: floats(weights), intercepts: floats([model.intercept]), targets: int(1) },
+    })
+  }
 }
