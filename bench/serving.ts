@@ -142,15 +142,16 @@ const bare = await measure(process.execPath, ['-e', bareScript], 'http://127.0.0
 // (no parsing, validation, logging or metrics) — what a per-request model call costs on this machine.
 const ortScript = `const ort=require('onnxruntime-node');ort.InferenceSession.create('model.onnx',{intraOpNumThreads:1,interOpNumThreads:1}).then((m)=>require('http').createServer((q,s)=>{q.resume();q.on('end',()=>m.run({distance:new ort.Tensor('float32',Float32Array.of(1234),[1,1]),hour:new ort.Tensor('float32',Float32Array.of(17),[1,1]),origin:new ort.Tensor('string',['ORD'],[1,1])}).then(()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')}))}).listen(18405,'127.0.0.1'))`
 const ortOnly = await measure(process.execPath, ['-e', ortScript], 'http://127.0.0.1:18405/', 'ort-only.log')
+// sluice is started as its users start it: through its launcher (bin/sluice.js and its node flags).
 const off = await measure(
-  process.execPath,
-  [bin, 'serve', '--port', '18402'],
+  bin,
+  ['serve', '--port', '18402'],
   'http://127.0.0.1:18402/v2/models/plain/infer',
   'sluice-off.log',
 )
 const on = await measure(
-  process.execPath,
-  [bin, 'serve', '--port', '18403'],
+  bin,
+  ['serve', '--port', '18403'],
   'http://127.0.0.1:18403/v2/models/batched/infer',
   'sluice-on.log',
 )

@@ -67,6 +67,21 @@ describe('the JavaScript kernel for linear graphs', () => {
     })
   }
 
+  it('keeps no result of one call in the next: each call gives arrays of its own', async () => {
+    const result = train(frame, { algo: 'logistic', target: 'yes', features: ['x1', 'x2', 'city'], seed: 3 })
+    const onnx = await OnnxModel.load(result.onnx)
+    const checked = await checkedKernel(onnx)
+    if (!('kernel' in checked)) throw new Error(checked.unsupported)
+    const first = feeds(frame, ['x1', 'x2', 'city'])
+    const a = checked.kernel(first)
+    const before = Float32Array.from(a.probabilities!.data as Float32Array)
+    checked.kernel(feeds(unseen, ['x1', 'x2', 'city'])) // other rows, other sizes
+    checked.kernel(first)
+    expect(a.probabilities!.data).toEqual(before)
+    expect(disagreement(checked.kernel(first), await onnx.runTensors(first))).toBeNull()
+    await onnx.close()
+  })
+
   it('gives numeric class labels as int64, like onnxruntime', async () => {
     const numeric = frameFromColumns({
       x: Array.from({ length: 400 }, (_, i) => (i * 37) % 100),

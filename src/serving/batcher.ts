@@ -15,7 +15,10 @@ interface Waiting {
   reject(e: unknown): void
 }
 
-type Run = (inputs: Record<string, InputTensor>) => Promise<Record<string, OutputTensor>>
+/** The model call: its outputs, or a promise of them. */
+type Run = (
+  inputs: Record<string, InputTensor>,
+) => Record<string, OutputTensor> | Promise<Record<string, OutputTensor>>
 
 /**
  * Adaptive micro-batching: requests that arrive while a batch is open are stacked row-wise into one
@@ -44,7 +47,7 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       if (rows >= this.options.maxRows) {
         this.stats.calls++
-        this.run(inputs).then(resolve, reject)
+        this.call(inputs).then(resolve, reject)
         return
       }
       if (this.rows + rows > this.options.maxRows) this.flush()
@@ -57,6 +60,11 @@ export class Batcher {
         this.turn ??= setImmediate(this.settle)
       }
     })
+  }
+
+  /** The model call as a promise (a call that ended on this thread, or threw, settles it at once). */
+  private call(inputs: Record<string, InputTensor>): Promise<Record<string, OutputTensor>> {
+    return new Promise((resolve) => resolve(this.run(inputs)))
   }
 
   /** After each turn of the event loop: wait one more turn if requests came in, else close the batch. */
@@ -81,7 +89,7 @@ export class Batcher {
     if (batch.length === 0) return
     this.stats.calls++
     if (batch.length === 1) {
-      this.run(batch[0]!.inputs).then(batch[0]!.resolve, batch[0]!.reject)
+      this.call(batch[0]!.inputs).then(batch[0]!.resolve, batch[0]!.reject)
       return
     }
     let inputs: Record<string, InputTensor>
@@ -91,7 +99,7 @@ export class Batcher {
       for (const w of batch) w.reject(e)
       return
     }
-    this.run(inputs).then(
+    this.call(inputs).then(
       (outputs) => {
         let start = 0
         for (const w of batch) {

@@ -1,7 +1,8 @@
+import { isoAt } from '../core/clock.js'
 import { newId } from '../core/ids.js'
 import type { PredictionRecord, PredictionStream } from '../core/prediction.js'
 import type { ActiveDeployment, DeploymentTable } from './deployments.js'
-import { InferenceTimeout, withTimeout } from './infer.js'
+import { InferenceTimeout, type RunModel, withTimeout } from './infer.js'
 import type { ServingMetrics } from './metrics.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
 import type { Outcome, OutcomeObserver } from './outcome.js'
@@ -215,7 +216,8 @@ async function answer(
   if (call.kind === 'infer') {
     const req = parseInferRequest(call.body, v.signature)
     const id = req.id ?? requestId
-    const outputs = await run(d, deployment, v, req.inputs, req.rows)
+    const work = run(d, deployment, v, req.inputs, req.rows)
+    const outputs = work instanceof Promise ? await work : work
     record(d, { deployment, v, id, inputs: req.inputs, outputs, rows: req.rows, started })
     const body = buildInferResponse({
       modelName,
@@ -228,7 +230,8 @@ async function answer(
     return { id, body, inputs: req.inputs, outputs, rows: req.rows }
   }
   const req = parseInstances(call.body, v.signature)
-  const outputs = await run(d, deployment, v, req.inputs, req.rows)
+  const work = run(d, deployment, v, req.inputs, req.rows)
+  const outputs = work instanceof Promise ? await work : work
   record(d, { deployment, v, id: requestId, inputs: req.inputs, outputs, rows: req.rows, started })
   const body = stringifyJson({
     model_name: modelName,
@@ -315,7 +318,10 @@ function runShadow(
       rows: stable.rows,
       reference,
     })
-  withTimeout(shadow.run(inputs), d.limits.timeoutMs)
+  withTimeout(
+    new Promise<Record<string, OutputTensor>>((resolve) => resolve(shadow.run(inputs))),
+    d.limits.timeoutMs,
+  )
     .then(
       (outputs) => tell(200, outputs),
       (e) => tell(e instanceof InferenceTimeout ? 504 : 500, null),
@@ -355,17 +361,30 @@ function failed(failure: HttpFailure, requestId: string, v?: LoadedVersion): Rep
   }
 }
 
-/** Runs the model (batched with others when the deployment asks) while holding the version, so a swap cannot unload it mid-request. */
+/**
+ * Runs the model (batched with others when the deployment asks) while holding the version, so a
+ * swap cannot unload it mid-request. A call that ended on this thread gives its outputs directly.
+ */
 function run(
   d: HandlerDeps,
   deployment: ActiveDeployment,
   v: LoadedVersion,
   inputs: Record<string, InputTensor>,
   rows: number,
-): Promise<Record<string, OutputTensor>> {
+): Record<string, OutputTensor> | Promise<Record<string, OutputTensor>> {
   const release = d.cache.acquire(v)
   const batcher = deployment.batchers.get(v)
-  const work = batcher ? batcher.submit(inputs, rows) : v.run(inputs)
+  let work: ReturnType<RunModel>
+  try {
+    work = batcher ? batcher.submit(inputs, rows) : v.run(inputs)
+  } catch (e) {
+    release()
+    throw e
+  }
+  if (!(work instanceof Promise)) {
+    release()
+    return work
+  }
   work.then(release, release)
   return withTimeout(work, d.limits.timeoutMs)
 }
@@ -391,7 +410,7 @@ function record(
     deployment: r.deployment.record.name,
     model: r.v.model,
     version: r.v.version,
-    at: new Date(performance.timeOrigin + r.started).toISOString(),
+    at: isoAt(performance.timeOrigin + r.started),
     latency_ms: Math.round((performance.now() - r.started) * 1000) / 1000,
     rows: r.rows,
     features,

@@ -14,7 +14,13 @@ const ORT_TYPE = Object.fromEntries(Object.entries(OIP_DATATYPE).map(([type, oip
 /** A model call expected to take longer than this runs on a worker thread, not the event loop. */
 export const OFF_THREAD_MS = 1
 
-export type RunModel = (inputs: Record<string, InputTensor>) => Promise<Record<string, OutputTensor>>
+/**
+ * Runs the model on request inputs. A call the kernel answers on this thread returns its outputs
+ * directly (it has ended: there is nothing to wait for or time out); others return a promise.
+ */
+export type RunModel = (
+  inputs: Record<string, InputTensor>,
+) => Record<string, OutputTensor> | Promise<Record<string, OutputTensor>>
 
 /** How a loaded model is run: its measured cost and the function that runs it. */
 export interface ModelRunner {
@@ -41,8 +47,8 @@ export async function modelRunner(onnx: OnnxModel, options: { kernel?: boolean }
     options.kernel === false
       ? { unsupported: 'turned off (serving.kernel: false)' }
       : await checkedKernel(onnx)
-  const here: (feeds: Record<string, PlainTensor>) => Promise<Record<string, PlainTensor>> =
-    'kernel' in checked ? async (feeds) => checked.kernel(feeds) : (feeds) => onnx.runTensors(feeds)
+  const kernel = 'kernel' in checked ? checked.kernel : null
+  const here = async (feeds: Record<string, PlainTensor>) => (kernel ? kernel(feeds) : onnx.runTensors(feeds))
   const engine: ModelRunner['engine'] =
     'kernel' in checked ? { name: 'kernel' } : { name: 'onnxruntime', reason: checked.unsupported }
   const cost = await measureCost(onnx.signature, here)
@@ -53,7 +59,7 @@ export async function modelRunner(onnx: OnnxModel, options: { kernel?: boolean }
   return {
     cost,
     engine,
-    run: async (inputs) => {
+    run: (inputs) => {
       let rows = 1
       const feeds: Record<string, PlainTensor> = {}
       for (const name in inputs) {
@@ -61,19 +67,23 @@ export async function modelRunner(onnx: OnnxModel, options: { kernel?: boolean }
         rows = t.dims[0] ?? 1
         feeds[name] = { type: ORT_TYPE[t.datatype]!, dims: t.dims, data: t.data as PlainTensor['data'] }
       }
-      const out = slow(rows) ? await onnx.runTensorsInWorker(feeds, threads) : await here(feeds)
-      const outputs: Record<string, OutputTensor> = {}
-      for (const name in out) {
-        const t = out[name]!
-        outputs[name] = {
-          datatype: OIP_DATATYPE[t.type] ?? 'BYTES',
-          dims: t.dims.map(Number),
-          data: t.data as ArrayLike<unknown>,
-        }
-      }
-      return outputs
+      if (slow(rows)) return onnx.runTensorsInWorker(feeds, threads).then(asOutputs)
+      return kernel ? asOutputs(kernel(feeds)) : onnx.runTensors(feeds).then(asOutputs)
     },
   }
+}
+
+function asOutputs(out: Record<string, PlainTensor>): Record<string, OutputTensor> {
+  const outputs: Record<string, OutputTensor> = {}
+  for (const name in out) {
+    const t = out[name]!
+    outputs[name] = {
+      datatype: OIP_DATATYPE[t.type] ?? 'BYTES',
+      dims: t.dims.map(Number),
+      data: t.data as ArrayLike<unknown>,
+    }
+  }
+  return outputs
 }
 
 /** The fastest of three calls at 1 and at 64 rows (the fastest is the least disturbed by other work). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import type { Hono } from 'hono'
+import { isoAt } from '../core/clock.js'
 import { jsonLogger } from '../core/log.js'
 import { PredictionStream } from '../core/prediction.js'
 import type { LocalRegistry } from '../registry/local.js'
@@ -52,7 +53,7 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
     o.log ??
     (
       (logger) => (e: Record<string, unknown>) =>
-        logger({ time: new Date().toISOString(), ...e })
+        logger({ time: isoAt(Date.now()), ...e })
     )(jsonLogger())
   const cache = new ModelCache(o.registry, path.resolve(o.dir), { kernel: o.kernel })
   const table = new DeploymentTable(o.registry.store.deployments, cache, { pollMs: o.pollMs ?? 500, log })

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Command } from 'commander'
+import { isoAt } from '../../core/clock.js'
 import { SluiceError } from '../../core/errors.js'
 import { jsonLogger } from '../../core/log.js'
 import { openLocal, resolveConfig } from '../context.js'
@@ -79,7 +80,7 @@ function serveAction(rest: boolean) {
       limits,
       streamCapacity,
       kernel,
-      log: (e) => log({ time: new Date().toISOString(), ...e }),
+      log: (e) => log({ time: isoAt(Date.now()), ...e }),
     })
     // The rollouts of the deployments served here are analysed and decided in this process.
     const { RolloutController } = await import('../../rollout/controller.js')
@@ -88,7 +89,7 @@ function serveAction(rest: boolean) {
       table: serving.table,
       observe: serving.observe,
       metrics: serving.metrics.registry,
-      log: (e) => log({ time: new Date().toISOString(), ...e }),
+      log: (e) => log({ time: isoAt(Date.now()), ...e }),
     })
     rollouts.start()
     const app = createApp({

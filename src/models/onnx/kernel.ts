@@ -19,8 +19,35 @@ type Value =
   | { type: 'int64'; dims: number[]; data: BigInt64Array }
   | { type: 'string'; dims: number[]; data: string[] }
 
-/** One node, compiled: reads its input values, returns its outputs. */
-type Step = (inputs: Value[]) => Value[]
+/** One node, compiled: reads its input values, returns its outputs (written into `out`'s arrays). */
+type Step = (inputs: Value[], out: Buffers) => Value[]
+
+/** Where a node writes its results: arrays kept from call to call (a kernel call runs to its end before the next one). */
+interface Buffers {
+  /** A float32 array of n elements for output k; its contents are left from the last call unless `zeroed`. */
+  float(n: number, k?: number, zeroed?: boolean): Float32Array
+  bool(n: number): Uint8Array
+}
+
+/** Buffers kept per node, reused when the size matches; `fresh` allocates every time (a graph output leaves the kernel). */
+function buffers(fresh: boolean): Buffers {
+  const floats: Float32Array[] = []
+  let bools = new Uint8Array(0)
+  return {
+    float: (n, k = 0, zeroed = false) => {
+      if (fresh) return new Float32Array(n)
+      let a = floats[k]
+      if (a?.length !== n) floats[k] = a = new Float32Array(n)
+      else if (zeroed) a.fill(0)
+      return a
+    },
+    bool: (n) => {
+      if (fresh) return new Uint8Array(n)
+      if (bools.length !== n) bools = new Uint8Array(n)
+      return bools
+    },
+  }
+}
 
 /** Element types of graph inputs and outputs the kernel handles (ONNX TensorProto codes). */
 const ELEM: Record<number, Value['type']> = { 1: 'float32', 7: 'int64', 8: 'string', 9: 'bool' }
@@ -57,7 +84,9 @@ export function compileKernel(
     if (!value) return { unsupported: `initializer "${t.name}" has a layout the kernel does not read` }
     constants[slot(t.name!)] = value
   }
-  const steps: { step: Step; from: number[]; to: number[] }[] = []
+  const steps: { step: Step; from: number[]; to: number[]; args: Value[]; out: Buffers }[] = []
+  const outputNames = new Set((graph.output ?? []).map((o) => o.name!))
+  const aliased = new Set<string>()
   for (const node of graph.node ?? []) {
     const op = `${node.domain ? `${node.domain}.` : ''}${node.opType}`
     const compile = OPS[op]
@@ -75,9 +104,18 @@ export function compileKernel(
     if (typeof step === 'string') return { unsupported: `${op}: ${step}` }
     // Inputs are looked up before outputs take slots: an output never feeds its own node.
     const from = (node.input ?? []).map(slot)
-    steps.push({ step, from, to: (node.output ?? []).map(slot) })
+    const to = node.output ?? []
+    const fresh = to.some((name) => outputNames.has(name))
+    // Reshape hands on its input's array, which may be a kept buffer: a graph output made so is copied.
+    if (fresh && node.opType === 'Reshape') for (const name of to) aliased.add(name)
+    steps.push({ step, from, to: to.map(slot), args: new Array(from.length), out: buffers(fresh) })
   }
-  const outputs = (graph.output ?? []).map((o) => ({ name: o.name!, slot: slot(o.name!) }))
+  const outputs = (graph.output ?? []).map((o) => ({
+    name: o.name!,
+    slot: slot(o.name!),
+    // A constant handed out as an output must not be the kernel's own array either.
+    copy: aliased.has(o.name!) || constants[slot(o.name!)] !== undefined,
+  }))
   const size = slots.size
   const strings = (graph.node ?? []).flatMap((n) =>
     (n.attribute ?? []).flatMap((a) => (a.name?.endsWith('_strings') ? (a.strings ?? []).map(text) : [])),
@@ -85,18 +123,19 @@ export function compileKernel(
   return {
     strings: [...new Set(strings)],
     kernel: (feeds) => {
-      const values: Value[] = constants.slice()
-      values.length = size
+      const values: Value[] = new Array(size)
+      for (let k = 0; k < constants.length; k++) values[k] = constants[k]!
       for (const i of inputs) values[i.slot] = asValue(i.name, feeds[i.name], i.type)
       for (const s of steps) {
-        const out = s.step(s.from.map((k) => values[k]!))
+        for (let k = 0; k < s.from.length; k++) s.args[k] = values[s.from[k]!]!
+        const out = s.step(s.args, s.out)
         for (let k = 0; k < s.to.length; k++) values[s.to[k]!] = out[k]!
       }
       const result: Record<string, PlainTensor> = {}
       for (const o of outputs) {
         const v = values[o.slot]
         if (!v) throw new Error(`the graph computed no output "${o.name}"`)
-        result[o.name] = { type: v.type, dims: v.dims, data: v.data }
+        result[o.name] = { type: v.type, dims: v.dims, data: o.copy ? v.data.slice() : v.data }
       }
       return result
     },
@@ -111,9 +150,9 @@ const OPS: Record<string, Compile> = {
   IsInf: (a) => {
     const neg = int(a, 'detect_negative', 1) !== 0
     const pos = int(a, 'detect_positive', 1) !== 0
-    return ([x]) => {
+    return ([x], buffers) => {
       const v = float(x!)
-      const out = new Uint8Array(v.data.length)
+      const out = buffers.bool(v.data.length)
       for (let i = 0; i < out.length; i++) {
         const e = v.data[i]!
         out[i] = (pos && e === Number.POSITIVE_INFINITY) || (neg && e === Number.NEGATIVE_INFINITY) ? 1 : 0
@@ -122,7 +161,7 @@ const OPS: Record<string, Compile> = {
     }
   },
   // Broadcasting as the export uses it: each operand is the result's shape or a single element.
-  Where: () => (values) => {
+  Where: () => (values, buffers) => {
     const [c, x, y] = values as [Value, Value, Value]
     if (c.type !== 'bool' || x.type !== 'float32' || y.type !== 'float32')
       throw new Error('Where runs on a bool condition and float32 values only')
@@ -133,14 +172,14 @@ const OPS: Record<string, Compile> = {
         throw new Error(`Where cannot broadcast [${v.dims}] to [${shape}]`)
     const at = (v: Value) => (v.data.length === 1 ? () => 0 : (i: number) => i)
     const [ci, xi, yi] = [at(c), at(x), at(y)]
-    const out = new Float32Array(n)
+    const out = buffers.float(n)
     for (let i = 0; i < n; i++) out[i] = c.data[ci(i)] ? x.data[xi(i)]! : y.data[yi(i)]!
     return [{ type: 'float32', dims: shape, data: out }]
   },
   Concat: (a) => {
     const axis = int(a, 'axis', Number.NaN)
     if (axis !== 1 && axis !== -1) return 'only axis 1 (columns of a [N, k] matrix) is supported'
-    return (values) => {
+    return (values, buffers) => {
       const parts = values.map(float)
       const rows = parts[0]!.dims[0]!
       let width = 0
@@ -149,7 +188,7 @@ const OPS: Record<string, Compile> = {
           throw new Error(`Concat needs [N, k] inputs with the same N, got [${p.dims}]`)
         width += p.dims[1]!
       }
-      const out = new Float32Array(rows * width)
+      const out = buffers.float(rows * width)
       let col = 0
       for (const p of parts) {
         const w = p.dims[1]!
@@ -184,9 +223,9 @@ const OPS: Record<string, Compile> = {
     if (!cats?.length) return 'only string categories (cats_strings) are supported'
     if (int(a, 'zeros', 1) !== 1) return 'only zeros=1 (an unknown category gives zeros) is supported'
     const index = new Map(cats.map((c, i) => [c, i]))
-    return ([x]) => {
+    return ([x], buffers) => {
       if (x!.type !== 'string') throw new Error('OneHotEncoder runs on strings only')
-      const out = new Float32Array(x!.data.length * cats.length)
+      const out = buffers.float(x!.data.length * cats.length, 0, true)
       x!.data.forEach((s, i) => {
         const j = index.get(s)
         if (j !== undefined) out[i * cats.length + j] = 1
@@ -225,9 +264,9 @@ const OPS: Record<string, Compile> = {
       return `post_transform ${transform} is not supported`
     const features = coefficients.length / classes
     const logistic = transform === 'LOGISTIC'
-    return ([x]) => {
+    return ([x], buffers) => {
       const { rows, data } = matrix(x!, features)
-      const scores = new Float32Array(rows * classes)
+      const scores = buffers.float(rows * classes)
       const best = new Int32Array(rows)
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < classes; c++) {
@@ -253,9 +292,9 @@ const OPS: Record<string, Compile> = {
     if ((text(a.get('post_transform')?.s) || 'NONE') !== 'NONE')
       return 'only post_transform NONE is supported'
     const features = coefficients.length / targets
-    return ([x]) => {
+    return ([x], buffers) => {
       const { rows, data } = matrix(x!, features)
-      const out = new Float32Array(rows * targets)
+      const out = buffers.float(rows * targets)
       for (let r = 0; r < rows; r++)
         for (let t = 0; t < targets; t++)
           out[r * targets + t] =
@@ -274,12 +313,12 @@ function asValue(name: string, t: PlainTensor | undefined, type: Value['type']):
 
 /** A step applying `f` to each element with its column's parameter (one parameter for all, or one per column). */
 function perColumn<P>(params: P[], f: (v: number, p: P) => number): Step {
-  return ([x]) => {
+  return ([x], buffers) => {
     const v = float(x!)
     const width = v.dims.length === 2 ? v.dims[1]! : 1
     if (params.length !== 1 && params.length !== width)
       throw new Error(`${params.length} parameters for ${width} columns`)
-    const out = new Float32Array(v.data.length)
+    const out = buffers.float(v.data.length)
     for (let i = 0; i < out.length; i++) out[i] = f(v.data[i]!, params[params.length === 1 ? 0 : i % width]!)
     return [{ type: 'float32', dims: v.dims, data: out }]
   }

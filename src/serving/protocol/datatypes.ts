@@ -126,6 +126,8 @@ export function convertData(
       `input "${name}": the model takes ${target}, and ${declared} data cannot become ${target}; send ${target} data`,
     )
   }
+  const direct = sameTypeFast(declared, target, elements)
+  if (direct) return direct
   const each = <T>(convert: (e: unknown) => T) =>
     elements.map((e, i) => {
       try {
@@ -148,6 +150,32 @@ export function convertData(
     case 'BYTES':
       return each((e) => readString(declared, e))
   }
+}
+
+/**
+ * The common case without per-element closures: FP32 or FP64 data of plain finite numbers for an
+ * input of the same type, or strings for BYTES. Null when any element needs the general path
+ * (which also names what is wrong with it).
+ */
+function sameTypeFast(
+  declared: TensorDatatype,
+  target: InputDatatype,
+  elements: unknown[],
+): InputData | null {
+  if (declared !== target) return null
+  if (target === 'BYTES') {
+    for (let i = 0; i < elements.length; i++) if (typeof elements[i] !== 'string') return null
+    return elements as string[]
+  }
+  if (target !== 'FP32' && target !== 'FP64') return null
+  const out = target === 'FP32' ? new Float32Array(elements.length) : new Float64Array(elements.length)
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]
+    if (typeof e !== 'number') return null
+    out[i] = e
+    if (!Number.isFinite(out[i]!)) return null
+  }
+  return out
 }
 
 const literalOf = (e: unknown) => (isJsonNumber(e) ? numberText(e) : String(e))

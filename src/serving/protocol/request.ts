@@ -116,9 +116,7 @@ function readInput(raw: unknown, i: number): SentInput {
   if (!Array.isArray(raw.data))
     throw badRequest(`${where}: "data" must be an array (flat or nested, row-major)`)
   // Nested data is row-major, so flattening it gives the same order as flat data.
-  const data = (
-    raw.data.some(Array.isArray) ? raw.data.flat(Number.POSITIVE_INFINITY) : raw.data
-  ) as unknown[]
+  const data = flatten(raw.data)
   const dims = shape as number[]
   const expected = dims.reduce((a, b) => a * b, 1)
   if (expected !== data.length) {
@@ -127,6 +125,21 @@ function readInput(raw: unknown, i: number): SentInput {
     )
   }
   return { name: raw.name, shape: dims, datatype: raw.datatype, data }
+}
+
+/** Nested data flattened row-major; flat data as it is. */
+function flatten(data: unknown[]): unknown[] {
+  for (let i = 0; i < data.length; i++) {
+    if (Array.isArray(data[i])) {
+      const out: unknown[] = []
+      const add = (a: unknown[]) => {
+        for (const e of a) Array.isArray(e) ? add(e) : out.push(e)
+      }
+      add(data)
+      return out
+    }
+  }
+  return data
 }
 
 function dimension(d: unknown): number | null {
