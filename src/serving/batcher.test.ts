@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Batcher } from './batcher.js'
+import { InferenceTimeout } from './infer.js'
 import type { InputTensor } from './protocol/datatypes.js'
 import type { OutputTensor } from './protocol/outputs.js'
 
@@ -84,5 +85,34 @@ describe('Batcher', () => {
     const b = new Batcher(async () => Promise.reject(new Error('boom')), { maxRows: 10, maxWaitMs: 5 })
     const results = await Promise.allSettled([b.submit(input([1], ['a']), 1), b.submit(input([2], ['b']), 1)])
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+  })
+
+  it('times a model call once for all its requests: past timeoutMs each fails with InferenceTimeout', async () => {
+    const hang = () => new Promise<Record<string, OutputTensor>>(() => {})
+    const b = new Batcher(hang, { maxRows: 100, maxWaitMs: 5, timeoutMs: 40 })
+    const results = await Promise.allSettled([b.submit(input([1], ['p']), 1), b.submit(input([2], ['q']), 1)])
+    expect(b.stats.calls).toBe(1)
+    for (const r of results) {
+      expect(r.status).toBe('rejected')
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(InferenceTimeout)
+    }
+  })
+
+  it('answers from a model call that ends on this thread, and fails each request of a call that throws', async () => {
+    const calls: number[] = []
+    const sync = (inputs: Record<string, InputTensor>) => {
+      calls.push(inputs.x!.dims[0]!)
+      if ((inputs.x!.data as Float32Array)[0] === -1) throw new Error('bad row')
+      return {
+        y: { datatype: 'FP32' as const, dims: [inputs.x!.dims[0]!, 1], data: inputs.x!.data as Float32Array },
+      }
+    }
+    const b = new Batcher(sync, { maxRows: 100, maxWaitMs: 5, timeoutMs: 1000 })
+    const [a, c] = await Promise.all([b.submit(input([7], ['p']), 1), b.submit(input([8], ['q']), 1)])
+    expect(a!.y!.data).toEqual(Float32Array.of(7))
+    expect(c!.y!.data).toEqual(Float32Array.of(8))
+    const failed = await Promise.allSettled([b.submit(input([-1], ['p']), 1), b.submit(input([9], ['q']), 1)])
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(calls).toEqual([2, 2])
   })
 })

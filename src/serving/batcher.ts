@@ -1,3 +1,4 @@
+import { withTimeout } from './infer.js'
 import type { InputData, InputTensor } from './protocol/datatypes.js'
 import type { OutputTensor } from './protocol/outputs.js'
 
@@ -6,6 +7,8 @@ export interface BatchingOptions {
   maxRows: number
   /** How long the first request of a batch waits for others. */
   maxWaitMs: number
+  /** Longest a model call may take before its requests fail with InferenceTimeout (none when absent). */
+  timeoutMs?: number
 }
 
 interface Waiting {
@@ -62,9 +65,19 @@ export class Batcher {
     })
   }
 
-  /** The model call as a promise (a call that ended on this thread, or threw, settles it at once). */
+  /**
+   * The model call as a promise: settled at once by a call that ended on this thread (or threw),
+   * else timed out after `timeoutMs` — one timer per call, not one per request in it.
+   */
   private call(inputs: Record<string, InputTensor>): Promise<Record<string, OutputTensor>> {
-    return new Promise((resolve) => resolve(this.run(inputs)))
+    let work: ReturnType<Run>
+    try {
+      work = this.run(inputs)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    if (!(work instanceof Promise)) return Promise.resolve(work)
+    return this.options.timeoutMs === undefined ? work : withTimeout(work, this.options.timeoutMs)
   }
 
   /** After each turn of the event loop: wait one more turn if requests came in, else close the batch. */

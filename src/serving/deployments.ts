@@ -39,7 +39,12 @@ export class DeploymentTable {
   constructor(
     private readonly store: DeploymentStore,
     private readonly cache: ModelCache,
-    private readonly options: { pollMs: number; log: (entry: Record<string, unknown>) => void },
+    private readonly options: {
+      pollMs: number
+      log: (entry: Record<string, unknown>) => void
+      /** Longest a model call may take (a batched call is timed once for all its requests). */
+      timeoutMs?: number
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -156,7 +161,7 @@ export class DeploymentTable {
       // Loaded held, so the old set can be dropped now: a version in both is never unloaded.
       held: [...versions.values()],
       flippedFrom: null,
-      batchers: batchersFor(record, [...versions.values()], previous),
+      batchers: batchersFor(record, [...versions.values()], previous, this.options.timeoutMs),
     })
     for (const v of previous?.held ?? []) this.cache.drop(v)
     if (!sameStable)
@@ -206,6 +211,7 @@ function batchersFor(
   record: DeploymentRecord,
   versions: LoadedVersion[],
   previous: ActiveDeployment | undefined,
+  timeoutMs: number | undefined,
 ): Map<LoadedVersion, Batcher> {
   const batchers = new Map<LoadedVersion, Batcher>()
   if (!record.batching) return batchers
@@ -214,7 +220,11 @@ function batchersFor(
     batchers.set(
       v,
       keep?.get(v) ??
-        new Batcher(v.run, { maxRows: record.batching.max_rows, maxWaitMs: record.batching.max_wait_ms }),
+        new Batcher(v.run, {
+          maxRows: record.batching.max_rows,
+          maxWaitMs: record.batching.max_wait_ms,
+          timeoutMs,
+        }),
     )
   return batchers
 }

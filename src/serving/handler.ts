@@ -386,7 +386,8 @@ function run(
     return work
   }
   work.then(release, release)
-  return withTimeout(work, d.limits.timeoutMs)
+  // A batcher times its model call, once for every request in it.
+  return batcher ? work : withTimeout(work, d.limits.timeoutMs)
 }
 
 function record(

@@ -56,11 +56,15 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
         logger({ time: isoAt(Date.now()), ...e })
     )(jsonLogger())
   const cache = new ModelCache(o.registry, path.resolve(o.dir), { kernel: o.kernel })
-  const table = new DeploymentTable(o.registry.store.deployments, cache, { pollMs: o.pollMs ?? 500, log })
+  const limits = { ...DEFAULT_LIMITS, ...o.limits }
+  const table = new DeploymentTable(o.registry.store.deployments, cache, {
+    pollMs: o.pollMs ?? 500,
+    log,
+    timeoutMs: limits.timeoutMs,
+  })
   const stream = new PredictionStream(o.streamCapacity ?? 10_000)
   const metrics = new ServingMetrics(() => stream.dropped)
   await table.start()
-  const limits = { ...DEFAULT_LIMITS, ...o.limits }
   const observers: OutcomeObserver[] = []
   const deps = { table, cache, metrics, stream, limits, observers }
   const handle = inferenceHandler(deps)
