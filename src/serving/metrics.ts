@@ -10,11 +10,29 @@ export interface VersionCounters {
 /** Prometheus metrics of the model server, per deployment and version (`/metrics`). */
 export class ServingMetrics {
   readonly registry = new Registry()
+  /**
+   * The two series every request moves are plain numbers here, copied into prom-client when
+   * /metrics is read: prom-client validates and hashes the labels on every call, which cost more
+   * than a third of a microsecond per request. Answered (200) requests per deployment and version:
+   */
+  private readonly answered = new Map<
+    string,
+    { labels: Record<string, string>; n: number; reported: number }
+  >()
+  /** Requests running per deployment. */
+  private readonly running = new Map<string, { n: number }>()
+
   readonly requests = new Counter({
     name: 'sluice_inference_requests_total',
     help: 'Inference requests answered, by deployment, version and HTTP status code.',
     labelNames: ['deployment', 'version', 'code'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const a of this.answered.values()) {
+        if (a.n > a.reported) this.requests.inc(a.labels, a.n - a.reported)
+        a.reported = a.n
+      }
+    },
   })
   readonly errors = new Counter({
     name: 'sluice_inference_errors_total',
@@ -27,6 +45,9 @@ export class ServingMetrics {
     help: 'Inference requests being answered now, by deployment.',
     labelNames: ['deployment'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [deployment, r] of this.running) this.inFlight.set({ deployment }, r.n)
+    },
   })
   readonly shed = new Counter({
     name: 'sluice_inference_shed_total',
@@ -69,12 +90,18 @@ export class ServingMetrics {
     let c = this.byVersion.get(key)
     if (!c) {
       const labels = { deployment, version: String(version) }
-      const ok = this.requests.labels({ ...labels, code: '200' })
+      const ok = { labels: { ...labels, code: '200' }, n: 0, reported: 0 }
+      this.answered.set(key, ok)
+      if (!this.running.has(deployment)) this.running.set(deployment, { n: 0 })
+      const r = this.running.get(deployment)!
       const latency = this.latency.labels(labels)
       c = {
-        inFlight: this.inFlight.labels(deployment),
+        inFlight: {
+          inc: () => void r.n++,
+          dec: () => void r.n--,
+        },
         finished: (status, reason, seconds) => {
-          if (status === 200) ok.inc()
+          if (status === 200) ok.n++
           else this.requests.inc({ ...labels, code: String(status) })
           if (reason) this.errors.inc({ ...labels, reason })
           latency.observe(seconds)
