@@ -107,6 +107,9 @@ describe('the JavaScript kernel for linear graphs', () => {
     expect(compileKernel(gbdt.onnx)).toEqual({
       unsupported: expect.stringMatching(/ai\.onnx\.ml\.TreeEnsemble/),
     })
+    expect(compileKernel(new Uint8Array(17 << 20))).toEqual({
+      unsupported: 'the file is larger than 16 MB; the kernel runs small linear graphs',
+    })
     expect(compileKernel(Uint8Array.of(1, 2, 3, 250))).toEqual({
       unsupported: expect.stringMatching(/does not decode as ONNX/),
     })

@@ -13,6 +13,9 @@ type Attr = onnxProto.onnx.IAttributeProto
  */
 export type Kernel = (feeds: Record<string, PlainTensor>) => Record<string, PlainTensor>
 
+/** Files above this size are not decoded for the kernel. */
+const MAX_KERNEL_BYTES = 16 << 20
+
 type Value =
   | { type: 'float32'; dims: number[]; data: Float32Array }
   | { type: 'bool'; dims: number[]; data: Uint8Array }
@@ -61,6 +64,12 @@ const ELEM: Record<number, Value['type']> = { 1: 'float32', 7: 'int64', 8: 'stri
 export function compileKernel(
   bytes: Uint8Array,
 ): { kernel: Kernel; strings: string[] } | { unsupported: string } {
+  // Linear graphs are small; decoding a large file (a big tree ensemble) would cost seconds and
+  // its size again in memory for a graph the kernel would not run anyway.
+  if (bytes.length > MAX_KERNEL_BYTES)
+    return {
+      unsupported: `the file is larger than ${MAX_KERNEL_BYTES >> 20} MB; the kernel runs small linear graphs`,
+    }
   let graph: onnxProto.onnx.IGraphProto
   try {
     graph = onnx.ModelProto.decode(bytes).graph ?? {}
