@@ -36,11 +36,11 @@ function model(shift: number): Uint8Array {
   }).onnx
 }
 
-async function register(bytes: Uint8Array, file: string) {
+async function register(bytes: Uint8Array | string, file: string, name = 'delay') {
   const p = path.join(home, file)
   writeFileSync(p, bytes)
   return registry.registerModelVersion({
-    name: 'delay',
+    name,
     artifact: await registry.storeArtifact(p),
     flavor: 'onnx',
   })
@@ -254,13 +254,7 @@ describe('Open Inference Protocol v2', () => {
   })
 
   it('refuses to deploy a model that does not load, and keeps the version it had', async () => {
-    const bad = path.join(home, 'bad.onnx')
-    writeFileSync(bad, 'not an onnx file')
-    await registry.registerModelVersion({
-      name: 'delay',
-      artifact: await registry.storeArtifact(bad),
-      flavor: 'onnx',
-    })
+    await register('not an onnx file', 'bad.onnx')
     await expect(deploy(registry, 'delay@3', 'flights')).rejects.toThrow(
       /delay@3 cannot be deployed: it does not load .*; deployment "flights" is unchanged/,
     )
@@ -295,13 +289,7 @@ describe('Open Inference Protocol v2', () => {
   })
 
   it('runs a slow model on worker threads: the server answers other requests while it computes', async () => {
-    const file = path.join(home, 'slow.onnx')
-    writeFileSync(file, slowModel())
-    const v = await registry.registerModelVersion({
-      name: 'slow',
-      artifact: await registry.storeArtifact(file),
-      flavor: 'onnx',
-    })
+    const v = await register(slowModel(), 'slow.onnx', 'slow')
     await deploy(registry, `slow@${v.version}`, 'slow')
     await serving.table.refresh()
     const loaded = serving.table.get('slow')!.current!
@@ -336,13 +324,7 @@ describe('Open Inference Protocol v2', () => {
   })
 
   it('refuses micro-batching for a model whose batch size is fixed, and deploys it without', async () => {
-    const file = path.join(home, 'fixed.onnx')
-    writeFileSync(file, fixedBatchModel())
-    const v = await registry.registerModelVersion({
-      name: 'fixed',
-      artifact: await registry.storeArtifact(file),
-      flavor: 'onnx',
-    })
+    const v = await register(fixedBatchModel(), 'fixed.onnx', 'fixed')
     await expect(
       deploy(registry, `fixed@${v.version}`, 'fixed', { batching: { max_rows: 8, max_wait_ms: 2 } }),
     ).rejects.toThrow(/cannot be micro-batched: its input "x" has a fixed batch size \(shape \[1, 1\]\)/)

@@ -216,8 +216,7 @@ async function answer(
   if (call.kind === 'infer') {
     const req = parseInferRequest(call.body, v.signature)
     const id = req.id ?? requestId
-    const work = run(d, deployment, v, req.inputs, req.rows)
-    const outputs = work instanceof Promise ? await work : work
+    const outputs = await run(d, deployment, v, req.inputs, req.rows)
     record(d, { deployment, v, id, inputs: req.inputs, outputs, rows: req.rows, started })
     const body = buildInferResponse({
       modelName,
@@ -230,8 +229,7 @@ async function answer(
     return { id, body, inputs: req.inputs, outputs, rows: req.rows }
   }
   const req = parseInstances(call.body, v.signature)
-  const work = run(d, deployment, v, req.inputs, req.rows)
-  const outputs = work instanceof Promise ? await work : work
+  const outputs = await run(d, deployment, v, req.inputs, req.rows)
   record(d, { deployment, v, id: requestId, inputs: req.inputs, outputs, rows: req.rows, started })
   const body = stringifyJson({
     model_name: modelName,
