@@ -4,7 +4,10 @@
 //   FastAPI + uvicorn + scikit-learn answering the same protocol (the baseline teams use).
 // Targets: sluice ≥ 30% of the bare server's requests/s with batching off, ≥ 50% with it on,
 // p99 ≤ 20 ms, zero errors. Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn.
-// Run: npm run bench:serving [-- --seconds 10 --connections 100 --threads 1]
+// All servers run at once and are measured in turns, round after round (each round in a rotated
+// order): a shared virtual machine's speed drifts by half from one few-second stretch to the next,
+// and a ratio of two figures measured side by side, then the median over rounds, sees through that.
+// Run: npm run bench:serving [-- --seconds 3 --rounds 7 --connections 100 --threads 1]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -15,7 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const bin = path.join(here, '..', 'bin', 'sluice.js')
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '7' },
     connections: { type: 'string', default: '100' },
     // One load-generator thread: on a 2-core machine a second one takes CPU from the server under
     // test (and its p99); one wrk thread drives the bare server as hard as two do.
@@ -102,13 +106,13 @@ interface Load {
   errors: number
 }
 
-function wrk(url: string): Load {
+function wrk(url: string, seconds: string): Load {
   const out = execFileSync(
     'wrk',
     [
       `-t${values.threads}`,
       `-c${values.connections}`,
-      `-d${values.seconds}s`,
+      `-d${seconds}s`,
       '--latency',
       '-s',
       path.join(dir, 'post.lua'),
@@ -125,60 +129,134 @@ function wrk(url: string): Load {
   return { rps, p99ms, errors }
 }
 
-async function measure(cmd: string, args: string[], url: string, log: string): Promise<Load> {
-  const child = await start(cmd, args, url, log)
-  try {
-    wrk(url) // warm-up, discarded
-    return wrk(url)
-  } finally {
-    child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
-  }
+interface Server {
+  name: string
+  cmd: string
+  args: string[]
+  url: string
+  log: string
 }
 
-const bareScript = `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')})}).listen(18401,'127.0.0.1')`
-const bare = await measure(process.execPath, ['-e', bareScript], 'http://127.0.0.1:18401/', 'bare.log')
-// The floor under "batching off": Node http plus one onnxruntime call per request, nothing else
-// (no parsing, validation, logging or metrics) — what a per-request model call costs on this machine.
-const ortScript = `const ort=require('onnxruntime-node');ort.InferenceSession.create('model.onnx',{intraOpNumThreads:1,interOpNumThreads:1}).then((m)=>require('http').createServer((q,s)=>{q.resume();q.on('end',()=>m.run({distance:new ort.Tensor('float32',Float32Array.of(1234),[1,1]),hour:new ort.Tensor('float32',Float32Array.of(17),[1,1]),origin:new ort.Tensor('string',['ORD'],[1,1])}).then(()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')}))}).listen(18405,'127.0.0.1'))`
-const ortOnly = await measure(process.execPath, ['-e', ortScript], 'http://127.0.0.1:18405/', 'ort-only.log')
-// sluice is started as its users start it: through its launcher (bin/sluice.js and its node flags).
-const off = await measure(
-  bin,
-  ['serve', '--port', '18402'],
-  'http://127.0.0.1:18402/v2/models/plain/infer',
-  'sluice-off.log',
-)
-const on = await measure(
-  bin,
-  ['serve', '--port', '18403'],
-  'http://127.0.0.1:18403/v2/models/batched/infer',
-  'sluice-on.log',
-)
-const fastapi = await measure(
-  '/usr/bin/python3',
-  [path.join(here, 'serving_baseline.py'), 'train.csv', '18404'],
-  'http://127.0.0.1:18404/v2/models/delay/infer',
-  'fastapi.log',
-)
+const bareBody = `s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')`
+const servers = {
+  bare: {
+    name: 'bare node http (fixed body)',
+    cmd: process.execPath,
+    args: [
+      '-e',
+      `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{${bareBody}})}).listen(18401,'127.0.0.1')`,
+    ],
+    url: 'http://127.0.0.1:18401/',
+    log: 'bare.log',
+  },
+  // For reference only: the bare server writing its replies at the end of each event-loop turn,
+  // as sluice does (turnWrites) — what that way of writing is worth on this machine by itself.
+  bareTurn: {
+    name: 'bare node http, replies per turn',
+    cmd: process.execPath,
+    args: [
+      '-e',
+      `let w=[];const f=()=>{const q=w;w=[];for(const s of q){${bareBody}}};require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{if(w.push(s)===1)setImmediate(f)})}).listen(18406,'127.0.0.1')`,
+    ],
+    url: 'http://127.0.0.1:18406/',
+    log: 'bare-turn.log',
+  },
+  // The floor under "batching off": Node http plus one onnxruntime call per request, nothing else
+  // (no parsing, validation, logging or metrics) — what a per-request model call costs on this machine.
+  ortOnly: {
+    name: 'node http + one onnxruntime call',
+    cmd: process.execPath,
+    args: [
+      '-e',
+      `const ort=require('onnxruntime-node');ort.InferenceSession.create('model.onnx',{intraOpNumThreads:1,interOpNumThreads:1}).then((m)=>require('http').createServer((q,s)=>{q.resume();q.on('end',()=>m.run({distance:new ort.Tensor('float32',Float32Array.of(1234),[1,1]),hour:new ort.Tensor('float32',Float32Array.of(17),[1,1]),origin:new ort.Tensor('string',['ORD'],[1,1])}).then(()=>{${bareBody}}))}).listen(18405,'127.0.0.1'))`,
+    ],
+    url: 'http://127.0.0.1:18405/',
+    log: 'ort-only.log',
+  },
+  // sluice is started as its users start it: through its launcher (bin/sluice.js and its node flags).
+  off: {
+    name: 'sluice serve, batching off',
+    cmd: bin,
+    args: ['serve', '--port', '18402'],
+    url: 'http://127.0.0.1:18402/v2/models/plain/infer',
+    log: 'sluice-off.log',
+  },
+  on: {
+    name: 'sluice serve, batching on (64, 1ms)',
+    cmd: bin,
+    args: ['serve', '--port', '18403'],
+    url: 'http://127.0.0.1:18403/v2/models/batched/infer',
+    log: 'sluice-on.log',
+  },
+  fastapi: {
+    name: 'FastAPI + uvicorn + scikit-learn',
+    cmd: '/usr/bin/python3',
+    args: [path.join(here, 'serving_baseline.py'), 'train.csv', '18404'],
+    url: 'http://127.0.0.1:18404/v2/models/delay/infer',
+    log: 'fastapi.log',
+  },
+} satisfies Record<string, Server>
+type Key = keyof typeof servers
+const keys = Object.keys(servers) as Key[]
 
-const line = (name: string, l: Load) =>
-  `${name.padEnd(34)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${l.p99ms.toFixed(2).padStart(6)} ms  errors ${l.errors}`
+const children: ChildProcess[] = []
+const rounds: Record<Key, Load>[] = []
+try {
+  for (const k of keys)
+    children.push(await start(servers[k].cmd, servers[k].args, servers[k].url, servers[k].log))
+  for (const k of keys) wrk(servers[k].url, '3') // warm-up, discarded
+  for (let r = 0; r < Number(values.rounds); r++) {
+    const round = {} as Record<Key, Load>
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(i + r) % keys.length]!
+      round[k] = wrk(servers[k].url, values.seconds)
+    }
+    rounds.push(round)
+  }
+} finally {
+  for (const child of children) child.kill('SIGTERM')
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)))
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const of = (k: Key) => rounds.map((r) => r[k])
+const summary = (k: Key): Load => ({
+  rps: median(of(k).map((l) => l.rps)),
+  p99ms: median(of(k).map((l) => l.p99ms)),
+  errors: of(k).reduce((n, l) => n + l.errors, 0),
+})
+/** The median over rounds of a's requests/s over b's, both measured in the same round. */
+const ratio = (a: Key, b: Key) => median(rounds.map((r) => r[a].rps / r[b].rps))
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`
+
 console.log(
-  `${values.connections} connections, ${values.seconds} s each, one-row OIP v2 requests (wrk on 127.0.0.1)`,
+  `${values.connections} connections, one-row OIP v2 requests (wrk on 127.0.0.1); ${values.rounds} rounds of ${values.seconds} s per server, medians`,
 )
-console.log(line('bare node http (fixed body)', bare))
-console.log(line('node http + one onnxruntime call', ortOnly))
-console.log(line('sluice serve, batching off', off))
-console.log(line('sluice serve, batching on (64, 1ms)', on))
-console.log(line('FastAPI + uvicorn + scikit-learn', fastapi))
+for (const k of keys) {
+  const l = summary(k)
+  const worst = Math.max(...of(k).map((x) => x.p99ms))
+  console.log(
+    `${servers[k].name.padEnd(36)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${l.p99ms.toFixed(2).padStart(6)} ms (worst ${worst.toFixed(1)})  errors ${l.errors}`,
+  )
+}
+console.log(
+  `per round, % of bare: off ${rounds.map((r) => pct(r.off.rps / r.bare.rps)).join(' ')}; on ${rounds.map((r) => pct(r.on.rps / r.bare.rps)).join(' ')}`,
+)
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
+const target = (k: 'off' | 'on', share: number, label: string) => {
+  const l = summary(k)
+  const x = ratio(k, 'bare')
+  console.log(
+    `${label} ${pct(x)} of bare (target ≥ ${pct(share)}: ${verdict(x >= share)}), ×${ratio(k, 'fastapi').toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(l.p99ms <= 20)}; zero errors: ${verdict(l.errors === 0)}`,
+  )
+}
+target('off', 0.3, 'batching off:')
 console.log(
-  `batching off: ${((100 * off.rps) / bare.rps).toFixed(0)}% of bare (target ≥ 30%: ${verdict(off.rps >= 0.3 * bare.rps)}), ×${(off.rps / fastapi.rps).toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(off.p99ms <= 20)}; zero errors: ${verdict(off.errors === 0)}`,
+  `batching off is ${pct(ratio('off', 'ortOnly'))} of node http + one onnxruntime call per request (${pct(ratio('ortOnly', 'bare'))} of bare)`,
 )
-console.log(
-  `batching off is ${((100 * off.rps) / ortOnly.rps).toFixed(0)}% of node http + one onnxruntime call per request (${((100 * ortOnly.rps) / bare.rps).toFixed(0)}% of bare)`,
-)
-console.log(
-  `batching on:  ${((100 * on.rps) / bare.rps).toFixed(0)}% of bare (target ≥ 50%: ${verdict(on.rps >= 0.5 * bare.rps)}), ×${(on.rps / fastapi.rps).toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(on.p99ms <= 20)}; zero errors: ${verdict(on.errors === 0)}`,
-)
+target('on', 0.5, 'batching on: ')
+console.log(`bare node http with replies per turn: ${pct(ratio('bareTurn', 'bare'))} of bare`)

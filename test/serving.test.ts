@@ -168,6 +168,8 @@ describe('Open Inference Protocol v2', () => {
         400,
         /shape|3/,
       ],
+      // The id is echoed in the x-request-id header, where a newline cannot go.
+      [request([1], ['SFO'], { id: 'a\nb' }), 400, /x-request-id/],
     ]
     for (const [body, status, message] of cases) {
       const r = await post('/v2/models/flights/infer', body)

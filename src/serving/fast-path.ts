@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { InferCall, Reply } from './handler.js'
+import { turnWrites } from './turn-writes.js'
 
 /** Inference routes: `/v2/models/{name}[/versions/{v}]/infer` and `/v1/deployments/{name}/predict`. */
 const INFER = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?|$)/
@@ -9,12 +10,14 @@ const PREDICT = /^\/v1\/deployments\/([^/?]+)\/predict(?:\?|$)/
  * Answers inference requests straight from Node's `http` objects, before the web framework: the
  * framework's Request/Response objects and body streams cost more than a small model's whole call.
  * Returns false for every other request (the caller hands it to the framework). Same handler,
- * same answers, same request log line as the framework's routes.
+ * same answers, same request log line as the framework's routes. Replies go out together at the
+ * end of each turn of the event loop (see turnWrites).
  */
 export function inferenceFastPath(
   handle: (call: InferCall) => Promise<Reply>,
   options: { maxBodyBytes: number; log: (entry: Record<string, unknown>) => void },
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const write = turnWrites()
   return (req, res) => {
     if (req.method !== 'POST') return false
     const url = req.url ?? ''
@@ -36,23 +39,33 @@ export function inferenceFastPath(
         return Array.isArray(value) ? value[0] : value
       },
     }
-    const send = (reply: Reply) => {
-      res.writeHead(reply.status, reply.headers)
-      res.end(reply.body)
+    const answer = (reply: Reply) => {
+      let refused: Error | undefined
+      try {
+        res.writeHead(reply.status, reply.headers)
+        res.end(reply.body)
+      } catch (e) {
+        // A reply Node will not write (a bug): this connection closes, the server and the
+        // other replies of this turn carry on.
+        refused = e as Error
+        res.destroy()
+      }
       options.log({
-        level: reply.status >= 500 ? 'error' : 'info',
+        level: refused || reply.status >= 500 ? 'error' : 'info',
         msg: 'request',
         request_id: reply.headers['x-request-id'] ?? call.requestId ?? null,
         method: 'POST',
         path: url.split('?')[0],
         status: reply.status,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(refused && { error: `the reply could not be written: ${refused.message}` }),
       })
     }
+    const send = (reply: Reply) => write(() => answer(reply))
     const tooLarge = () => {
       // The rest of the body is not read: close the connection once the answer is out.
       res.setHeader('connection', 'close')
-      send({
+      answer({
         status: 413,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ error: `request body is larger than ${options.maxBodyBytes} bytes` }),

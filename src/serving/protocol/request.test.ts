@@ -96,6 +96,15 @@ describe('parseInferRequest: refused requests', () => {
     )
     expect(refusal(request([{ ...distance, name: 3 }]))).toBe('inputs[0]: "name" must be a string')
     expect(refusal(request([distance, origin, flightId], { id: 7 }))).toBe('"id" must be a string')
+    // The id is echoed in the x-request-id header: a newline there would end the header.
+    for (const id of ['a\nb', 'caf\u00e9', '\u7528\u6237']) {
+      expect(refusal(request([distance, origin, flightId], { id }))).toMatch(
+        /^"id" ".*" has a character an HTTP header cannot carry; .*x-request-id/,
+      )
+    }
+    expect(
+      parseInferRequest(request([distance, origin, flightId], { id: 'run 7\t#a-b' }), signature).id,
+    ).toBe('run 7\t#a-b')
     expect(refusal(request([distance, origin, flightId], { parameters: [] }))).toBe(
       '"parameters" must be an object',
     )

@@ -34,6 +34,9 @@ interface SentInput {
   data: unknown[]
 }
 
+/** Printable ASCII, spaces and tabs: what an `x-request-id` header carries the same in every client. */
+const HEADER_TEXT = /^[\t\x20-\x7e]*$/
+
 /**
  * Parses and validates the body of `POST /v2/models/{name}/infer`. Every problem is a
  * ProtocolError (400) whose message names the input, element or field at fault; a model input the
@@ -43,6 +46,11 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
   const body = parseJson(bodyText)
   if (!isObject(body)) throw badRequest('the request body must be a JSON object with "inputs"')
   if (body.id !== undefined && typeof body.id !== 'string') throw badRequest('"id" must be a string')
+  if (typeof body.id === 'string' && !HEADER_TEXT.test(body.id)) {
+    throw badRequest(
+      `"id" ${JSON.stringify(body.id)} has a character an HTTP header cannot carry; the id is echoed in the x-request-id header, so use printable ASCII (letters, digits, punctuation, spaces)`,
+    )
+  }
   if (body.parameters !== undefined && !isObject(body.parameters)) {
     throw badRequest('"parameters" must be an object')
   }
