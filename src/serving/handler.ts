@@ -6,11 +6,12 @@ import { InferenceTimeout, type RunModel, withTimeout } from './infer.js'
 import type { ServingMetrics } from './metrics.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
 import type { Outcome, OutcomeObserver } from './outcome.js'
-import { ProtocolError } from './protocol/errors.js'
+import { type FieldError, ProtocolError } from './protocol/errors.js'
 import { instancesResponse, parseInstances } from './protocol/instances.js'
 import { stringifyJson } from './protocol/json.js'
 import type { OutputTensor } from './protocol/outputs.js'
 import { type InputTensor, parseInferRequest } from './protocol/request.js'
+import { quoteId, requestIdProblem } from './protocol/request-id.js'
 import { buildInferResponse } from './protocol/response.js'
 import type { Role, Router } from './router.js'
 import { stickyValue } from './sticky.js'
@@ -66,6 +67,8 @@ export class HttpFailure extends Error {
     message: string,
     readonly reason: string,
     readonly headers: Record<string, string> = {},
+    /** Field-level problems of a plain request, answered beside the message. */
+    readonly details: FieldError[] = [],
   ) {
     super(message)
   }
@@ -91,9 +94,9 @@ export function resolveVersion(
       'unknown',
     )
   }
+  if (raw !== undefined && !/^[1-9]\d{0,14}$/.test(raw))
+    throw new HttpFailure(404, `version "${raw}" is not a version number (1, 2, 3, …)`, 'unknown')
   const asked = raw === undefined ? null : Number(raw)
-  if (raw !== undefined && !(Number.isInteger(asked) && (asked as number) > 0))
-    throw new HttpFailure(404, `version "${raw}" is not a version number`, 'unknown')
   const router = deployment.router
   if (!deployment.current || !router)
     throw new HttpFailure(503, `deployment "${name}" is not ready: ${deployment.problem}`, 'not_ready')
@@ -124,7 +127,14 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
 
   return async (call) => {
     const started = performance.now()
-    const requestId = call.requestId ?? newId('req_')
+    // An empty x-request-id header is no id; one a header cannot echo safely is refused.
+    const given = call.requestId || undefined
+    const idProblem = given === undefined ? null : requestIdProblem(given)
+    const requestId = given !== undefined && !idProblem ? given : newId('req_')
+    if (idProblem) {
+      const message = `header x-request-id ${quoteId(given!)} ${idProblem}`
+      return failed(new HttpFailure(400, message, 'bad_request'), requestId)
+    }
     let target: ReturnType<typeof resolveVersion>
     try {
       target = resolveVersion(d.table, call.deployment, call.version, (router) => stickyValue(router, call))
@@ -332,7 +342,7 @@ function runShadow(
 
 function asFailure(e: unknown, v: LoadedVersion, requestId: string): HttpFailure {
   if (e instanceof HttpFailure) return e
-  if (e instanceof ProtocolError) return new HttpFailure(e.status, e.message, 'bad_request')
+  if (e instanceof ProtocolError) return new HttpFailure(e.status, e.message, 'bad_request', {}, e.details)
   if (e instanceof InferenceTimeout)
     return new HttpFailure(
       504,
@@ -355,7 +365,10 @@ function failed(failure: HttpFailure, requestId: string, v?: LoadedVersion): Rep
       'x-request-id': requestId,
       ...(v ? { 'x-model-version': String(v.version) } : {}),
     },
-    body: JSON.stringify({ error: failure.message }),
+    body: JSON.stringify({
+      error: failure.message,
+      ...(failure.details.length > 0 && { details: failure.details }),
+    }),
   }
 }
 

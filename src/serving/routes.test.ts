@@ -57,8 +57,63 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
       headers: { 'x-request-id': id },
       body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] }),
     })
-  return { infer, metrics, stream, v }
+  return { app, infer, metrics, stream, v }
 }
+
+const answer = async () => ({ y: { datatype: 'FP32', dims: [1, 1], data: Float32Array.of(0.5) } })
+
+describe('serving routes: what a request names', () => {
+  it('takes an x-request-id a header can echo; refuses others with 400 and a generated id; an empty one is none', async () => {
+    const { infer } = routesWith(answer)
+    expect((await infer('run 7/a-b')).headers.get('x-request-id')).toBe('run 7/a-b')
+    const long = await infer('x'.repeat(257))
+    expect(long.status).toBe(400)
+    expect(long.headers.get('x-request-id')).toMatch(/^req_/)
+    expect(((await long.json()) as { error: string }).error).toBe(
+      `header x-request-id "${'x'.repeat(40)}…" is 257 characters long; a request id has at most 256`,
+    )
+    const empty = await infer('')
+    expect(empty.status).toBe(200)
+    expect(empty.headers.get('x-request-id')).toMatch(/^req_/)
+  })
+
+  it('reads a version only as a plain whole number', async () => {
+    const { app } = routesWith(answer)
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] })
+    const at = (v: string) => app.request(`/v2/models/d/versions/${v}/infer`, { method: 'POST', body })
+    expect((await at('4')).status).toBe(200)
+    for (const v of ['0x4', '+4', '4.0', '04', '%204', '0', '99999999999999999999']) {
+      const r = await at(v)
+      expect(r.status, v).toBe(404)
+      expect(((await r.json()) as { error: string }).error).toMatch(/is not a version number \(1, 2, 3, …\)$/)
+    }
+  })
+
+  it('answers other methods on the inference routes with 405, Allow: POST and the protocol error shape', async () => {
+    const { app } = routesWith(answer)
+    for (const path of ['/v2/models/d/infer', '/v2/models/d/versions/4/infer', '/v1/deployments/d/predict']) {
+      const r = await app.request(path, { method: 'GET' })
+      expect(r.status).toBe(405)
+      expect(r.headers.get('allow')).toBe('POST')
+      expect(await r.json()).toEqual({ error: `GET is not allowed on ${path}; send the request with POST` })
+    }
+  })
+
+  it('answers a refused plain request with its field-level details beside the message', async () => {
+    const { app } = routesWith(answer)
+    const r = await app.request('/v1/deployments/d/predict', {
+      method: 'POST',
+      body: JSON.stringify({ instances: [{ x: 'far' }, 5] }),
+    })
+    expect(r.status).toBe(400)
+    const doc = (await r.json()) as { error: string; details: unknown[] }
+    expect(doc.error).toMatch(/^2 problems in "instances"/)
+    expect(doc.details).toEqual([
+      { row: 0, field: 'x', message: expect.stringContaining('instances[0]: field "x"') },
+      { row: 1, field: null, message: expect.stringContaining('instances[1]') },
+    ])
+  })
+})
 
 describe('serving routes: failures', () => {
   it('answers 500 with the request id when the model throws, and keeps serving', async () => {

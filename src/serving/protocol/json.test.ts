@@ -33,7 +33,7 @@ describe('lossless JSON', () => {
     const v = parseJson('{"data":[9007199254740993,0.1]}') as { data: unknown[] }
     expect(v.data.every(isLosslessNumber)).toBe(true)
     // A 16-digit run inside a string takes the lossless path too; the values are the same.
-    expect(toPlain(parseJson('{"s":"1234567890123456","n":2}'))).toEqual({ s: '1234567890123456', n: 2 })
+    expect(toPlain(parseJson('{"s":"1234567890123456","n":2}'), 'x')).toEqual({ s: '1234567890123456', n: 2 })
   })
 
   it('writes bigints as exact integer literals', () => {
@@ -44,13 +44,24 @@ describe('lossless JSON', () => {
 
   it('turns parsed values back into plain ones: numbers, bigints past 2^53', () => {
     const v = parseJson('{"n":1,"f":0.5,"big":9007199254740993,"list":[2,"x",true,null],"o":{"k":-3}}')
-    expect(toPlain(v)).toEqual({
+    expect(toPlain(v, 'x')).toEqual({
       n: 1,
       f: 0.5,
       big: 9007199254740993n,
       list: [2, 'x', true, null],
       o: { k: -3 },
     })
+  })
+
+  it('refuses nesting thousands deep with a 400, not a stack overflow', () => {
+    const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`
+    // With a 16-digit number the lossless parser reads the body, by recursion.
+    expect(() => parseJson(`{"n":1234567890123456,"x":${deep(100_000)}}`)).toThrow(
+      /^the JSON nests arrays or objects too deeply/,
+    )
+    const v = parseJson(`{"a":${deep(65)}}`)
+    expect(() => toPlain(v, '"parameters"')).toThrow('"parameters" nests arrays or objects more than 64 deep')
+    expect(toPlain(parseJson(deep(64)), 'x')).toEqual(JSON.parse(deep(64)))
   })
 
   it('describes values for messages, cutting long strings', () => {

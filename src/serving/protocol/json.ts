@@ -27,6 +27,9 @@ export function parseJson(text: string): unknown {
   try {
     return LONG_DIGITS.test(text) ? parse(text, null, LOSSLESS) : JSON.parse(text)
   } catch (e) {
+    // lossless-json reads nested arrays and objects by recursion: thousands of levels overflow it.
+    if (e instanceof RangeError)
+      throw badRequest(`the JSON nests arrays or objects too deeply (${e.message})`)
     if (!(e instanceof SyntaxError)) throw e
     let failure: SyntaxError = e
     try {
@@ -53,18 +56,24 @@ export function stringifyJson(value: unknown): string {
   return stringify(value) as string
 }
 
+/** Deepest nesting of arrays and objects `toPlain` follows. */
+export const MAX_PLAIN_DEPTH = 64
+
 /**
  * Parsed JSON turned back into plain values, for request `parameters` the server reads: numbers
- * become numbers, or bigints for integers beyond 2^53.
+ * become numbers, or bigints for integers beyond 2^53. Nesting deeper than MAX_PLAIN_DEPTH is a
+ * 400 (`what` names the value), not a stack overflow.
  */
-export function toPlain(value: unknown): unknown {
+export function toPlain(value: unknown, what: string, depth = 0): unknown {
   if (isLosslessNumber(value)) {
     const n = Number(value.value)
     return /^-?\d+$/.test(value.value) && !Number.isSafeInteger(n) ? BigInt(value.value) : n
   }
-  if (Array.isArray(value)) return value.map(toPlain)
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]))
-  return value
+  if (typeof value !== 'object' || value === null) return value
+  if (depth === MAX_PLAIN_DEPTH)
+    throw badRequest(`${what} nests arrays or objects more than ${MAX_PLAIN_DEPTH} deep`)
+  if (Array.isArray(value)) return value.map((v) => toPlain(v, what, depth + 1))
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v, what, depth + 1)]))
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -132,9 +132,37 @@ describe('parseInferRequest: refused requests', () => {
     expect(refusal(request([{ ...distance, data: [1, 2, 3] }, origin, flightId]))).toBe(
       'input "distance": shape [2, 1] holds 2 elements, but "data" has 3',
     )
-    expect(refusal(request([{ ...distance, data: [[1], [2], [3]] }, origin, flightId]))).toBe(
-      'input "distance": shape [2, 1] holds 2 elements, but "data" has 3',
+    // Nested data must follow the shape level by level.
+    const nested = (data: unknown[], shape = [2, 1]) =>
+      refusal(request([{ ...distance, shape, data }, origin, flightId]))
+    expect(nested([[1], [2], [3]])).toBe(
+      'input "distance": nested "data" must follow shape [2, 1]; data has 3 elements, not 2',
     )
+    expect(nested([[1, 2], []])).toBe(
+      'input "distance": nested "data" must follow shape [2, 1]; data[0] has 2 elements, not 1',
+    )
+    expect(nested([[1], 2])).toBe(
+      'input "distance": nested "data" must follow shape [2, 1]; data[1] is a value where the shape has an array of 1',
+    )
+    expect(nested([[[1]], [2]])).toBe(
+      'input "distance": nested "data" must follow shape [2, 1]; data[0][0] is an array deeper than the shape',
+    )
+    expect(nested([[1], [2]], [2])).toBe(
+      'input "distance": nested "data" must follow shape [2]; data[0] is an array deeper than the shape',
+    )
+    // Arrays nested far deeper than any shape are refused at the shape's depth, not overflowed.
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`
+    const text = request([{ ...distance, data: 'DEEP' }, origin, flightId]).replace('"DEEP"', `[${deep},[2]]`)
+    expect(refusal(text)).toBe(
+      'input "distance": nested "data" must follow shape [2, 1]; data[0][0] is an array deeper than the shape',
+    )
+    expect(nested([1], new Array(17).fill(1))).toBe(
+      'input "distance": "shape" has 17 dimensions; at most 16 are read',
+    )
+    expect(
+      parseInferRequest(request([{ ...distance, data: [[1], [2]] }, origin, flightId]), signature).inputs
+        .distance!.data,
+    ).toEqual(Float32Array.of(1, 2))
     expect(refusal(request([{ ...distance, shape: [-1, 1] }, origin, flightId]))).toBe(
       'input "distance": "shape" must be an array of non-negative integers',
     )

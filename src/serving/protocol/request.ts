@@ -11,6 +11,7 @@ import {
 } from './datatypes.js'
 import { badRequest } from './errors.js'
 import { isObject, parseJson, toPlain } from './json.js'
+import { quoteId, requestIdProblem } from './request-id.js'
 
 export type { InputTensor }
 
@@ -34,8 +35,8 @@ interface SentInput {
   data: unknown[]
 }
 
-/** Printable ASCII, spaces and tabs: what an `x-request-id` header carries the same in every client. */
-const HEADER_TEXT = /^[\t\x20-\x7e]*$/
+/** Most dimensions a request's shape may have (tabular inputs have one or two). */
+const MAX_RANK = 16
 
 /**
  * Parses and validates the body of `POST /v2/models/{name}/infer`. Every problem is a
@@ -46,11 +47,8 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
   const body = parseJson(bodyText)
   if (!isObject(body)) throw badRequest('the request body must be a JSON object with "inputs"')
   if (body.id !== undefined && typeof body.id !== 'string') throw badRequest('"id" must be a string')
-  if (typeof body.id === 'string' && !HEADER_TEXT.test(body.id)) {
-    throw badRequest(
-      `"id" ${JSON.stringify(body.id)} has a character an HTTP header cannot carry; the id is echoed in the x-request-id header, so use printable ASCII (letters, digits, punctuation, spaces)`,
-    )
-  }
+  const idProblem = typeof body.id === 'string' && requestIdProblem(body.id)
+  if (idProblem) throw badRequest(`"id" ${quoteId(body.id as string)} ${idProblem}`)
   if (body.parameters !== undefined && !isObject(body.parameters)) {
     throw badRequest('"parameters" must be an object')
   }
@@ -79,7 +77,7 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
     inputs,
     rows: rows!,
     outputs: readOutputs(body.outputs, signature),
-    parameters: toPlain(body.parameters ?? {}) as Record<string, unknown>,
+    parameters: toPlain(body.parameters ?? {}, '"parameters"') as Record<string, unknown>,
   }
 }
 
@@ -123,9 +121,12 @@ function readInput(raw: unknown, i: number): SentInput {
   }
   if (!Array.isArray(raw.data))
     throw badRequest(`${where}: "data" must be an array (flat or nested, row-major)`)
-  // Nested data is row-major, so flattening it gives the same order as flat data.
-  const data = flatten(raw.data)
   const dims = shape as number[]
+  if (dims.length > MAX_RANK) {
+    throw badRequest(`${where}: "shape" has ${dims.length} dimensions; at most ${MAX_RANK} are read`)
+  }
+  // Nested data is row-major, so flattening it gives the same order as flat data.
+  const data = flatten(raw.data, dims, where)
   const expected = dims.reduce((a, b) => a * b, 1)
   if (expected !== data.length) {
     throw badRequest(
@@ -135,19 +136,40 @@ function readInput(raw: unknown, i: number): SentInput {
   return { name: raw.name, shape: dims, datatype: raw.datatype, data }
 }
 
-/** Nested data flattened row-major; flat data as it is. */
-function flatten(data: unknown[]): unknown[] {
-  for (let i = 0; i < data.length; i++) {
-    if (Array.isArray(data[i])) {
-      const out: unknown[] = []
-      const add = (a: unknown[]) => {
-        for (const e of a) Array.isArray(e) ? add(e) : out.push(e)
-      }
-      add(data)
-      return out
+/**
+ * Data flattened row-major. Flat data is taken as it is (its length is checked against the shape
+ * afterwards); nested data must follow the shape exactly, level by level: `[[1, 2], [3]]` is not a
+ * [3, 1] tensor. The walk goes no deeper than the shape, so no nesting can overflow the stack.
+ */
+function flatten(data: unknown[], dims: number[], where: string): unknown[] {
+  if (!data.some(Array.isArray)) return data
+  const out: unknown[] = []
+  const path: number[] = []
+  const at = () => `data${path.map((i) => `[${i}]`).join('')}`
+  const refuse = (problem: string) =>
+    badRequest(`${where}: nested "data" must follow shape [${dims.join(', ')}]; ${at()} ${problem}`)
+  const walk = (a: unknown[], depth: number) => {
+    if (a.length !== dims[depth]) {
+      throw refuse(
+        depth < dims.length
+          ? `has ${a.length} element${a.length === 1 ? '' : 's'}, not ${dims[depth]}`
+          : 'is an array deeper than the shape',
+      )
+    }
+    const leaves = depth === dims.length - 1
+    for (let i = 0; i < a.length; i++) {
+      const e = a[i]
+      path.push(i)
+      if (leaves) {
+        if (Array.isArray(e)) throw refuse('is an array deeper than the shape')
+        out.push(e)
+      } else if (Array.isArray(e)) walk(e, depth + 1)
+      else throw refuse(`is a value where the shape has an array of ${dims[depth + 1]}`)
+      path.pop()
     }
   }
-  return data
+  walk(data, 0)
+  return out
 }
 
 function dimension(d: unknown): number | null {

@@ -1,0 +1,21 @@
+/** Longest request id kept: it travels in a header, in every log line and in every prediction record. */
+export const MAX_REQUEST_ID = 256
+
+/** Printable ASCII, spaces and tabs: what an `x-request-id` header carries the same in every client. */
+const HEADER_TEXT = /^[\t\x20-\x7e]*$/
+
+/**
+ * Why `id` cannot be a request id, as the end of a sentence that starts with where it came from
+ * (`"id" "…"`, `header x-request-id "…"`); null when it can. The id is echoed in the
+ * x-request-id header, so it must be text a header carries intact, and short.
+ */
+export function requestIdProblem(id: string): string | null {
+  if (id.length > MAX_REQUEST_ID)
+    return `is ${id.length} characters long; a request id has at most ${MAX_REQUEST_ID}`
+  if (!HEADER_TEXT.test(id))
+    return 'has a character an HTTP header cannot carry; the id is echoed in the x-request-id header, so use printable ASCII (letters, digits, punctuation, spaces)'
+  return null
+}
+
+/** An id as a message quotes it: JSON-escaped, cut after 40 characters. */
+export const quoteId = (id: string): string => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)
