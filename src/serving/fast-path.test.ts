@@ -21,6 +21,14 @@ async function serve(reply: (body: string) => Reply, logs: Record<string, unknow
 }
 
 describe('inference fast path', () => {
+  it('gives each reply its length in bytes (no chunked encoding)', async () => {
+    const url = await serve(() => ({ status: 200, headers: {}, body: '{"city":"Zürich"}' }), [])
+    const r = await fetch(url, { method: 'POST', body: '{}' })
+    expect(r.headers.get('content-length')).toBe('18')
+    expect(r.headers.get('transfer-encoding')).toBeNull()
+    expect(await r.json()).toEqual({ city: 'Zürich' })
+  })
+
   it('answers every request of a burst, each with its own reply', async () => {
     const logs: Record<string, unknown>[] = []
     const url = await serve((body) => ({ status: 200, headers: { 'x-echo': body }, body }), logs)
