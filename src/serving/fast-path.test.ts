@@ -67,5 +67,13 @@ describe('inference fast path', () => {
     const r = await fetch(url, { method: 'POST', body: 'x'.repeat(2048) })
     expect(r.status).toBe(413)
     expect(await r.json()).toEqual({ error: 'request body is larger than 1024 bytes' })
+    expect(r.headers.get('x-request-id')).toMatch(/^req_/)
+    const named = await fetch(url, {
+      method: 'POST',
+      body: 'x'.repeat(2048),
+      headers: { 'x-request-id': 'big-1' },
+    })
+    expect(named.status).toBe(413)
+    expect(named.headers.get('x-request-id')).toBe('big-1')
   })
 })

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { InferCall, Reply } from './handler.js'
+import { replyId } from './protocol/request-id.js'
 import { turnWrites } from './turn-writes.js'
 
 /** Inference routes: `/v2/models/{name}[/versions/{v}]/infer` and `/v1/deployments/{name}/predict`. */
@@ -70,7 +71,7 @@ export function inferenceFastPath(
       res.setHeader('connection', 'close')
       answer({
         status: 413,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-request-id': replyId(call.requestId) },
         body: JSON.stringify({ error: `request body is larger than ${options.maxBodyBytes} bytes` }),
       })
       req.destroy()

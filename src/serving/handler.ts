@@ -195,10 +195,11 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
         body,
       }
     } catch (e) {
-      const failure = asFailure(e, v, requestId)
+      const id = (e instanceof ProtocolError && e.requestId) || requestId
+      const failure = asFailure(e, v, id)
       counters.finished(failure.status, failure.reason, (performance.now() - started) / 1000)
       tell(failure.status, null, 0)
-      return failed(failure, requestId, v)
+      return failed(failure, id, v)
     } finally {
       hold()
       counters.inFlight.dec()

@@ -77,6 +77,20 @@ describe('serving routes: what a request names', () => {
     expect(empty.headers.get('x-request-id')).toMatch(/^req_/)
   })
 
+  it('answers a request refused after its id was read under that id', async () => {
+    const { app } = routesWith(answer)
+    const r = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'x-request-id': 'from-header' },
+      body: JSON.stringify({
+        id: 'r-17',
+        inputs: [{ name: 'x', shape: [2, 1], datatype: 'FP32', data: [1] }],
+      }),
+    })
+    expect(r.status).toBe(400)
+    expect(r.headers.get('x-request-id')).toBe('r-17')
+  })
+
   it('reads a version only as a plain whole number', async () => {
     const { app } = routesWith(answer)
     const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] })

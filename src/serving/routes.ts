@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { SLUICE_VERSION } from '../core/version.js'
 import { type HandlerDeps, HttpFailure, type InferCall, type Reply, resolveVersion } from './handler.js'
 import { ProtocolError } from './protocol/errors.js'
+import { replyId } from './protocol/request-id.js'
 
 /**
  * The Open Inference Protocol v2 routes (`/v2/…`) and the plain endpoint
@@ -14,7 +15,10 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
   const app = new Hono()
   const limit = bodyLimit({
     maxSize: d.limits.maxBodyBytes,
-    onError: (c) => c.json({ error: `request body is larger than ${d.limits.maxBodyBytes} bytes` }, 413),
+    onError: (c) =>
+      c.json({ error: `request body is larger than ${d.limits.maxBodyBytes} bytes` }, 413, {
+        'x-request-id': replyId(c.req.header('x-request-id')),
+      }),
   })
 
   app.get('/v2/health/live', (c) => c.json({ live: true }))

@@ -17,6 +17,8 @@ export class ProtocolError extends Error {
   readonly status: number
   /** Field-level problems of a plain request (empty otherwise). */
   readonly details: FieldError[]
+  /** The request's own id, when it was read before the request was refused (the reply echoes it). */
+  requestId: string | null = null
 
   constructor(status: number, message: string, details: FieldError[] = []) {
     super(message)

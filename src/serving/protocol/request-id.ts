@@ -1,3 +1,5 @@
+import { newId } from '../../core/ids.js'
+
 /** Longest request id kept: it travels in a header, in every log line and in every prediction record. */
 export const MAX_REQUEST_ID = 256
 
@@ -19,3 +21,7 @@ export function requestIdProblem(id: string): string | null {
 
 /** An id as a message quotes it: JSON-escaped, cut after 40 characters. */
 export const quoteId = (id: string): string => JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)
+
+/** The client's request id when a header can echo it, else a new one (for replies made before the handler). */
+export const replyId = (given: string | undefined): string =>
+  given && !requestIdProblem(given) ? given : newId('req_')

@@ -9,7 +9,7 @@ import {
   isDatatype,
   jsonInteger,
 } from './datatypes.js'
-import { badRequest } from './errors.js'
+import { badRequest, ProtocolError } from './errors.js'
 import { isObject, parseJson, toPlain } from './json.js'
 import { quoteId, requestIdProblem } from './request-id.js'
 
@@ -49,6 +49,18 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
   if (body.id !== undefined && typeof body.id !== 'string') throw badRequest('"id" must be a string')
   const idProblem = typeof body.id === 'string' && requestIdProblem(body.id)
   if (idProblem) throw badRequest(`"id" ${quoteId(body.id as string)} ${idProblem}`)
+  const id = (body.id as string | undefined) ?? null
+  try {
+    return { id, ...readRequest(body, signature) }
+  } catch (e) {
+    // A request refused after its id was read is answered under that id.
+    if (id !== null && e instanceof ProtocolError) e.requestId = id
+    throw e
+  }
+}
+
+/** An infer request's inputs, rows, requested outputs and parameters, checked against the signature. */
+function readRequest(body: Record<string, unknown>, signature: Signature): Omit<InferRequest, 'id'> {
   if (body.parameters !== undefined && !isObject(body.parameters)) {
     throw badRequest('"parameters" must be an object')
   }
@@ -73,7 +85,6 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
     }
   }
   return {
-    id: (body.id as string | undefined) ?? null,
     inputs,
     rows: rows!,
     outputs: readOutputs(body.outputs, signature),
