@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { endOfTurn } from './end-of-turn.js'
 import type { InferCall, Reply } from './handler.js'
 import { replyId } from './protocol/request-id.js'
-import { turnWrites } from './turn-writes.js'
 
 /** Inference routes: `/v2/models/{name}[/versions/{v}]/infer` and `/v1/deployments/{name}/predict`. */
 const INFER = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?|$)/
@@ -12,13 +12,15 @@ const PREDICT = /^\/v1\/deployments\/([^/?]+)\/predict(?:\?|$)/
  * framework's Request/Response objects and body streams cost more than a small model's whole call.
  * Returns false for every other request (the caller hands it to the framework). Same handler,
  * same answers, same request log line as the framework's routes. Replies go out together at the
- * end of each turn of the event loop (see turnWrites).
+ * end of each turn of the event loop, after the turn's requests are all read and then all answered
+ * (see endOfTurn).
  */
 export function inferenceFastPath(
   handle: (call: InferCall) => Promise<Reply>,
   options: { maxBodyBytes: number; log: (entry: Record<string, unknown>) => void },
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const write = turnWrites()
+  const answerLater = endOfTurn()
+  const write = endOfTurn()
   return (req, res) => {
     if (req.method !== 'POST') return false
     const url = req.url ?? ''
@@ -92,12 +94,14 @@ export function inferenceFastPath(
     })
     req.on('end', () => {
       const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
-      handle({ ...call, body }).then(send, (e: Error) =>
-        send({
-          status: 500,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ error: `internal error: ${e.message}` }),
-        }),
+      answerLater(() =>
+        handle({ ...call, body }).then(send, (e: Error) =>
+          send({
+            status: 500,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ error: `internal error: ${e.message}` }),
+          }),
+        ),
       )
     })
     return true
