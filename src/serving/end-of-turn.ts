@@ -4,8 +4,8 @@
  * - Node reads every request that arrived in the turn;
  * - the handler then answers them one after the other;
  * - the replies are written back to back at the end.
- * Each phase's code and data stay in the CPU's caches across the turn's requests, where running
- * each request start to finish between the others' reads evicted them every time. The clients'
+ * Each phase's code and data can stay in the CPU's caches across the turn's requests, where running
+ * each request start to finish between the others' reads left them cold every time. The clients'
  * side also wakes once for many replies, not once for each; waking a waiting process is one of
  * the costliest steps of a small request, more so on a virtual machine. A lone request waits for
  * nothing; under load, a request waits at most for the rest of its turn.
