@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/api/app.js'
@@ -198,6 +199,24 @@ describe('Open Inference Protocol v2', () => {
       duplex: 'half',
     } as RequestInit)
     expect(streamed.status).toBe(413)
+  })
+
+  it('answers a client that closes its sending side right after its request', async () => {
+    const body = JSON.stringify(request([1], ['SFO']))
+    const { port } = new URL(server.url)
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.end(
+          `POST /v2/models/flights/infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        ),
+      )
+      let text = ''
+      socket.on('data', (d) => (text += d))
+      socket.on('close', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).outputs).toHaveLength(2)
   })
 
   it('logs every inference request with its id, path, status and duration', async () => {

@@ -22,6 +22,11 @@ export function listen(app: Hono, host: string, port: number, fastPath?: FastPat
     const server = createServer((req, res) => {
       if (!fastPath?.(req, res)) void toApp(req, res)
     })
+    // A client may send its request and then close its sending side (`nc -N`, HTTP/1.0 scripts).
+    // By default Node then aborts the request and ends the connection, losing any answer not yet
+    // written, and answers wait for the end of the turn. With this (undocumented, but kept and
+    // tested by Node itself) the answer in progress is written and the connection ends after it.
+    ;(server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
     server.listen(port, host, () => {
       const info = server.address() as AddressInfo
       const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address
