@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/api/app.js'
 import { listen, type RunningServer } from '../src/api/server.js'
@@ -15,6 +17,8 @@ import { shortestFloat32 } from '../src/serving/protocol/outputs.js'
 import { type Serving, startServing } from '../src/serving/server.js'
 import { tempDir } from './support/cli.js'
 import { fixedBatchModel, slowModel } from './support/onnx-models.js'
+
+const run = promisify(execFile)
 
 let home: string
 let registry: LocalRegistry
@@ -217,6 +221,26 @@ describe('Open Inference Protocol v2', () => {
     })
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).outputs).toHaveLength(2)
+  })
+
+  it('a client that keeps sending an oversized body still gets its 413', async () => {
+    // The client is another process, as in life: in this one it would read the reply in the same
+    // event loop that writes it, before a reset could be seen.
+    const client = (chunked: boolean) => `
+      const body = 'x'.repeat(9 << 20)
+      const s = require('node:net').connect(${new URL(server.url).port}, '127.0.0.1', () => {
+        s.write('POST /v2/models/flights/infer HTTP/1.1\\r\\nhost: x\\r\\n' +
+          (${chunked} ? 'transfer-encoding: chunked\\r\\n\\r\\n' + body.length.toString(16) + '\\r\\n' + body + '\\r\\n0\\r\\n\\r\\n'
+                      : 'content-length: ' + body.length + '\\r\\n\\r\\n' + body))
+      })
+      let text = ''
+      s.on('data', (d) => { text += d; if (/\\r\\n\\r\\n\\{.*\\}$/s.test(text)) { console.log(text); process.exit(0) } })
+      s.on('error', (e) => { console.log('lost: ' + e.code + ' after ' + JSON.stringify(text)); process.exit(0) })`
+    for (const chunked of [false, true]) {
+      const { stdout } = await run(process.execPath, ['-e', client(chunked)])
+      expect(stdout).toMatch(/^HTTP\/1\.1 413 /)
+      expect(stdout).toContain('request body is larger than')
+    }
   })
 
   it('logs every inference request with its id, path, status and duration', async () => {

@@ -7,6 +7,9 @@ import { replyId } from './protocol/request-id.js'
 const INFER = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?|$)/
 const PREDICT = /^\/v1\/deployments\/([^/?]+)\/predict(?:\?|$)/
 
+/** How long the rest of an oversized body is read and dropped after its 413 before the connection closes. */
+const LINGER_MS = 5_000
+
 /**
  * Answers inference requests straight from Node's `http` objects, before the web framework: the
  * framework's Request/Response objects and body streams cost more than a small model's whole call.
@@ -69,14 +72,20 @@ export function inferenceFastPath(
     }
     const send = (reply: Reply) => write(() => answer(reply))
     const tooLarge = () => {
-      // The rest of the body is not read: close the connection once the answer is out.
-      res.setHeader('connection', 'close')
       answer({
         status: 413,
         headers: { 'content-type': 'application/json', 'x-request-id': replyId(call.requestId) },
         body: JSON.stringify({ error: `request body is larger than ${options.maxBodyBytes} bytes` }),
       })
-      req.destroy()
+      // The rest of the body is read and thrown away, not left unread: closing a connection with
+      // bytes still coming makes the kernel reset it, and a client that sends its whole body before
+      // reading (most do) would lose the 413. A body still coming after LINGER_MS closes it anyway.
+      req.removeAllListeners('data')
+      req.removeAllListeners('end')
+      const stop = setTimeout(() => req.destroy(), LINGER_MS)
+      req.once('end', () => clearTimeout(stop))
+      req.once('close', () => clearTimeout(stop))
+      req.resume()
     }
     if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
       tooLarge()
@@ -86,11 +95,8 @@ export function inferenceFastPath(
     let size = 0
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > options.maxBodyBytes) {
-        req.removeAllListeners('data')
-        req.removeAllListeners('end')
-        tooLarge()
-      } else chunks.push(chunk)
+      if (size > options.maxBodyBytes) tooLarge()
+      else chunks.push(chunk)
     })
     req.on('end', () => {
       const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')

@@ -16,6 +16,8 @@ export function requestIdProblem(id: string): string | null {
     return `is ${id.length} characters long; a request id has at most ${MAX_REQUEST_ID}`
   if (!HEADER_TEXT.test(id))
     return 'has a character an HTTP header cannot carry; the id is echoed in the x-request-id header, so use printable ASCII (letters, digits, punctuation, spaces)'
+  if (/^[\t ]|[\t ]$/.test(id))
+    return 'starts or ends with a space or tab, which a header does not keep; the id is echoed in the x-request-id header'
   return null
 }
 

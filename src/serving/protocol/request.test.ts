@@ -105,6 +105,14 @@ describe('parseInferRequest: refused requests', () => {
     expect(
       parseInferRequest(request([distance, origin, flightId], { id: 'run 7\t#a-b' }), signature).id,
     ).toBe('run 7\t#a-b')
+    expect(refusal(request([distance, origin, flightId], { id: 'r'.repeat(20_000) }))).toBe(
+      `"id" "${'r'.repeat(40)}…" is 20000 characters long; a request id has at most 256`,
+    )
+    expect(refusal(request([distance, origin, flightId], { id: ' r-1' }))).toMatch(
+      /^"id" " r-1" starts or ends with a space or tab, which a header does not keep/,
+    )
+    // An empty id is no id (the server generates one), as an empty x-request-id header is.
+    expect(parseInferRequest(request([distance, origin, flightId], { id: '' }), signature).id).toBeNull()
     expect(refusal(request([distance, origin, flightId], { parameters: [] }))).toBe(
       '"parameters" must be an object',
     )

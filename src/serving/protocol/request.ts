@@ -49,7 +49,8 @@ export function parseInferRequest(bodyText: string, signature: Signature): Infer
   if (body.id !== undefined && typeof body.id !== 'string') throw badRequest('"id" must be a string')
   const idProblem = typeof body.id === 'string' && requestIdProblem(body.id)
   if (idProblem) throw badRequest(`"id" ${quoteId(body.id as string)} ${idProblem}`)
-  const id = (body.id as string | undefined) ?? null
+  // An empty id is no id, as an empty x-request-id header is.
+  const id = (body.id as string | undefined) || null
   try {
     return { id, ...readRequest(body, signature) }
   } catch (e) {
