@@ -28,6 +28,13 @@ describe('values of the declared datatype', () => {
     expect(message(() => convert('INT64', 'INT64', '[1, 1.5]'))).toBe(
       'input "x": element 1 is number 1.5, but INT64 data must be integers',
     )
+    // Integers past 2^53 are read exactly only as plain digits.
+    expect(message(() => convert('INT64', 'INT64', '[1, 1e16]'))).toBe(
+      'input "x": element 1 (10000000000000000) is beyond ±2^53 and was not written as plain digits (it has an exponent or a fraction), so it cannot be read exactly; write INT64 values this large as plain digits',
+    )
+    expect(message(() => convert('INT64', 'INT64', '[9007199254740993.0]'))).toBe(
+      'input "x": element 0 (9007199254740993.0) is beyond ±2^53 and was not written as plain digits (it has an exponent or a fraction), so it cannot be read exactly; write INT64 values this large as plain digits',
+    )
     expect(message(() => convert('INT64', 'INT64', '[null]'))).toBe(
       'input "x": element 0 is null, but INT64 data must be integers',
     )

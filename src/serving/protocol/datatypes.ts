@@ -202,6 +202,11 @@ function readFloat(declared: 'FP32' | 'FP64', e: unknown): number {
 
 function readInteger(declared: TensorDatatype, e: unknown): bigint {
   const b = jsonInteger(e)
+  if (b === null && isJsonNumber(e) && Number.isInteger(Number(numberText(e))))
+    // 1e16 or 9007199254740993.0: an integer, but past 2^53 only its plain digits are read exactly.
+    throw new ElementProblem(
+      `(${numberText(e)}) is beyond ±2^53 and was not written as plain digits (it has an exponent or a fraction), so it cannot be read exactly; write ${declared} values this large as plain digits`,
+    )
   if (b === null) throw new ElementProblem(`is ${describeJson(e)}, but ${declared} data must be integers`)
   if (!inRange(b, declared)) throw new ElementProblem(`(${b}) is out of range for ${declared}`)
   return b
