@@ -128,11 +128,10 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
   return async (call) => {
     const started = performance.now()
     // An empty x-request-id header is no id; one a header cannot echo safely is refused.
-    const given = call.requestId || undefined
-    const idProblem = given === undefined ? null : requestIdProblem(given)
-    const requestId = given !== undefined && !idProblem ? given : newId('req_')
+    const idProblem = call.requestId ? requestIdProblem(call.requestId) : null
+    const requestId = (!idProblem && call.requestId) || newId('req_')
     if (idProblem) {
-      const message = `header x-request-id ${quoteId(given!)} ${idProblem}`
+      const message = `header x-request-id ${quoteId(call.requestId!)} ${idProblem}`
       return failed(new HttpFailure(400, message, 'bad_request'), requestId)
     }
     let target: ReturnType<typeof resolveVersion>

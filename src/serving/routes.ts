@@ -64,17 +64,20 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
     })
     return c.body(reply.body, reply.status as 200, reply.headers)
   }
-  app.post('/v2/models/:name/infer', limit, inference('infer'))
-  app.post('/v2/models/:name/versions/:version/infer', limit, inference('infer'))
-  app.post('/v1/deployments/:name/predict', limit, inference('predict'))
   // Inference takes POST only: any other method is a 405 in the protocol's error shape.
   const postOnly = (c: Context) =>
     c.json({ error: `${c.req.method} is not allowed on ${c.req.path}; send the request with POST` }, 405, {
       allow: 'POST',
     })
-  app.all('/v2/models/:name/infer', postOnly)
-  app.all('/v2/models/:name/versions/:version/infer', postOnly)
-  app.all('/v1/deployments/:name/predict', postOnly)
+  const inferenceRoutes: [string, InferCall['kind']][] = [
+    ['/v2/models/:name/infer', 'infer'],
+    ['/v2/models/:name/versions/:version/infer', 'infer'],
+    ['/v1/deployments/:name/predict', 'predict'],
+  ]
+  for (const [path, kind] of inferenceRoutes) {
+    app.post(path, limit, inference(kind))
+    app.all(path, postOnly)
+  }
 
   app.onError((err, c) => {
     if (err instanceof HttpFailure) return c.json({ error: err.message }, err.status as 400, err.headers)
