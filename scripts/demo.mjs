@@ -17,6 +17,8 @@ const flights = path.join(
   'flights-3m.parquet',
 )
 const FEATURES = 'hour,weekday,distance,origin,destination'
+// The demo makes its own homes: a SLUICE_HOME or SLUICE_SERVER the caller exported must not redirect it.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SLUICE_')))
 
 const sluice = (...args) => sluiceIn(demo, ...args)
 
@@ -24,6 +26,7 @@ function sluiceIn(cwd, ...args) {
   process.stdout.write(`\n$ sluice ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\n`)
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'sluice.js'), ...args], {
     cwd,
+    env,
     stdio: 'inherit',
   })
   if (r.status !== 0) {
@@ -37,6 +40,7 @@ mkdirSync(demo, { recursive: true })
 // The example pipeline's prepare step derives the model's columns (hour, weekday, delayed, …).
 const example = path.join(root, 'examples', 'flights-delay')
 const prepared = spawnSync(process.execPath, [path.join(example, 'prepare.mjs'), flights, demo], {
+  env,
   stdio: 'inherit',
 })
 if (prepared.status !== 0) process.exit(prepared.status ?? 1)

@@ -292,7 +292,6 @@ describe('sluice run: failures', () => {
 `)
     const child = spawn(process.execPath, [BIN, 'run', '--json'], {
       cwd: p.dir,
-      env: { ...process.env, SLUICE_HOME: '' },
     })
     let stdout = ''
     let stderr = ''
@@ -324,7 +323,6 @@ describe('sluice run: failures', () => {
 `)
     const child = spawn(process.execPath, [BIN, 'run', '--json'], {
       cwd: p.dir,
-      env: { ...process.env, SLUICE_HOME: '' },
     })
     let stdout = ''
     let stderr = ''

@@ -18,7 +18,7 @@ async function spawnServer(
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json'], {
     cwd,
-    env: { ...process.env, SLUICE_HOME: '', ...env },
+    env: { ...process.env, ...env },
   })
   child.stderr!.resume()
   const url = await new Promise<string>((resolve, reject) => {

@@ -15,7 +15,6 @@ afterAll(() => {
 async function startServer(command: 'serve' | 'server', cwd: string): Promise<string> {
   const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json'], {
     cwd,
-    env: { ...process.env, SLUICE_HOME: '' },
   })
   servers.push(child)
   return new Promise<string>((resolve, reject) => {

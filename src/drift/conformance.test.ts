@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { type CellValue, frameFromColumns } from '../data/build.js'
 import { driftReport } from './report.js'
 
-/** The project's reference cases (../shared/conformance), read where they are: never copied. */
+/** The project's reference cases, copied into the repository (see test/fixtures/conformance/README.md). */
 const FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/conformance/drift-stattests.json',
+  '../../test/fixtures/conformance/drift-stattests.json',
 )
 const conformance = JSON.parse(readFileSync(FILE, 'utf8')) as {
   cases: {

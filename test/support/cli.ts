@@ -21,7 +21,7 @@ export function sluice(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, SLUICE_HOME: '', SLUICE_SERVER: '', ...options.env },
+      env: { ...process.env, ...options.env },
     })
     let stdout = ''
     let stderr = ''
