@@ -387,6 +387,7 @@ describe('Open Inference Protocol clients: recorded requests', () => {
   beforeAll(async () => {
     const v = await register(echoModel(), 'echo.onnx', 'echo')
     await deploy(registry, `echo@${v.version}`, 'echo')
+    await deploy(registry, 'delay@1', 'batched-binary', { batching: { max_rows: 64, max_wait_ms: 2 } })
     await serving.table.refresh()
   })
 
@@ -438,6 +439,17 @@ describe('Open Inference Protocol clients: recorded requests', () => {
     )
     expect(values.label).toEqual(same.label!.map(BigInt))
     expect(values.probabilities).toEqual(same.probabilities!.map(Math.fround))
+    // Micro-batched, and compressed: the same again.
+    const batched = await send('/v2/models/batched-binary/infer', recorded.body, recorded.headers)
+    const batchedJson = await jsonOutputs(
+      await post('/v2/models/batched-binary/infer', request([100, 900], ['SFO', 'ORD'])),
+    )
+    expect((await binary(batched)).values.probabilities).toEqual(batchedJson.probabilities!.map(Math.fround))
+    const gzipped = await send('/v2/models/flights/infer', gzipSync(recorded.body), {
+      'Inference-Header-Content-Length': String(recorded.headerLength),
+      'content-encoding': 'gzip',
+    })
+    expect((await binary(gzipped)).values).toEqual(values)
   })
 
   it("binary outputs asked per output (KServe's client), the others in JSON; a mix of JSON and binary inputs", async () => {
