@@ -158,6 +158,26 @@ describe('sluice ci github', () => {
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200)
   })
 
+  it('a CI run whose model did not change passes its gate against the champion it already is', async () => {
+    // The champion must be beaten by 0.01: a re-run (a pull request that changes no pipeline input,
+    // or a push of the Dockerfile) restores the same model from the stage cache.
+    const p = project()
+    writeFileSync(
+      path.join(p.dir, 'sluice.yaml'),
+      PIPELINE.replace('roc_auc: {threshold: 0.5}', 'roc_auc: {threshold: 0.5, min_absolute_change: 0.01}'),
+    )
+    expect((await p.run('run')).code).toBe(0)
+    const again = await p.run('run', '--json')
+    expect(again.code, again.stdout).toBe(0)
+    expect(readFileSync(path.join(p.dir, 'reports/gate.md'), 'utf8')).toContain(
+      'the candidate is delay@1 itself (the same model file), so there is nothing to compare with',
+    )
+    const versions = json<{ items: { version: number; aliases: string[] }[] }>(
+      await p.run('models', 'list', '--name', 'delay', '--json'),
+    )
+    expect(versions.items.map((v) => [v.version, v.aliases])).toEqual([[1, ['champion']]])
+  })
+
   it('refuses to write files that would fail in CI, saying what is missing', async () => {
     const p = project({ name: 'delay', devDependencies: { sluice: '^0.1.0' } })
     const r = await p.run('ci', 'github')

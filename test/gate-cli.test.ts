@@ -145,6 +145,25 @@ describe('sluice gate', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'gate.json'), 'utf8'))).toEqual(doc)
   })
 
+  it('a candidate that is the champion itself passes its comparisons with a note, not against itself', async () => {
+    // weak.onnx is lateness@1, the champion: a pipeline re-run whose model did not change.
+    const r = await gate('--evaluation', 'weak.json', '--against', 'lateness@champion', '--json')
+    const doc = json<GateResult>(r)
+    expect(doc).toMatchObject({
+      baseline: null,
+      note: 'the candidate is lateness@1 itself (the same model file), so there is nothing to compare with',
+    })
+    const comparisons = doc.rules.filter((x) => x.condition !== 'threshold' && x.condition !== 'budget')
+    expect(comparisons).toHaveLength(3)
+    for (const x of comparisons) expect(x).toMatchObject({ passed: true, reason: `passes: ${doc.note}` })
+    // Its thresholds still apply: the weak model fails them (exit 1), as it would on its own.
+    expect(doc.rules.filter((x) => !x.passed).map((x) => x.name)).toEqual([
+      'accuracy threshold',
+      'city=nice recall threshold',
+    ])
+    expect(r.code).toBe(1)
+  })
+
   it('the same seed gives the same interval; another seed another one', async () => {
     const ci = async (seed: string) => {
       const r = await gate(
