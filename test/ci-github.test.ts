@@ -183,7 +183,7 @@ describe('sluice ci github', () => {
     const r = await p.run('ci', 'github')
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(
-      /sluice is only a devDependency in \.\/package\.json, and the image installs production dependencies \(npm ci --omit=dev\): move it with `npm install --save sluice@\^\d+\.\d+\.\d+`/,
+      /sluice is only a devDependency in package\.json, and the image installs production dependencies \(npm ci --omit=dev\): move it with `npm install --save sluice@\^\d+\.\d+\.\d+`/,
     )
     const q = project()
     const wrote = await q.run('ci', 'github')

@@ -12,6 +12,8 @@ export interface CiFacts {
   repoRoot: string
   /** False: no `.git` above the project, whose folder is taken as the repository root. */
   gitFound: boolean
+  /** The folder messages name paths from (where the command runs). */
+  cwd: string
   pipeline: Pipeline
   /** The home, store and artifact paths as a CI job resolves them (no --home, no SLUICE_HOME). */
   home: { home: string; store: string; artifacts: string }
@@ -126,11 +128,8 @@ function relativeToRepo(f: CiFacts, abs: string): string | null {
   return rel === '..' || rel.startsWith('../') || path.isAbsolute(rel) ? null : rel
 }
 
-/** A path as messages name it: relative to the repository root. */
-function shown(f: CiFacts, abs: string): string {
-  const rel = relativeToRepo(f, abs)
-  return rel === null ? abs : rel || '.'
-}
+/** A path as messages name it: relative to where the command runs. */
+const shown = (f: CiFacts, abs: string) => path.relative(f.cwd, abs) || '.'
 
 function repoPath(f: CiFacts, abs: string): string {
   const rel = relativeToRepo(f, abs)
@@ -145,6 +144,7 @@ function repoPath(f: CiFacts, abs: string): string {
 function checkPackage(f: CiFacts, version: string): string {
   const install = `npm install --save sluice@^${version}`
   const where = shown(f, f.packageDir ?? f.pipeline.root)
+  const file = (name: string) => shown(f, path.join(f.packageDir ?? f.pipeline.root, name))
   if (!f.packageDir || !f.packageJson)
     throw new SluiceError(
       'INVALID_CONFIG',
@@ -156,12 +156,12 @@ function checkPackage(f: CiFacts, version: string): string {
   if (!('sluice' in dependencies))
     missing.push(
       'sluice' in dev
-        ? `sluice is only a devDependency in ${where}/package.json, and the image installs production dependencies (npm ci --omit=dev): move it with \`${install}\``
-        : `${where}/package.json does not depend on sluice: add it with \`${install}\``,
+        ? `sluice is only a devDependency in ${file('package.json')}, and the image installs production dependencies (npm ci --omit=dev): move it with \`${install}\``
+        : `${file('package.json')} does not depend on sluice: add it with \`${install}\``,
     )
   if (!f.hasLock)
     missing.push(
-      `${where}/package-lock.json is missing and npm ci needs it: run \`npm install\` in ${where} and commit it`,
+      `${file('package-lock.json')} is missing and npm ci needs it: run \`npm install\` in ${where} and commit it`,
     )
   if (missing.length)
     throw new SluiceError('INVALID_CONFIG', `cannot write CI files that would fail: ${missing.join('; ')}`)

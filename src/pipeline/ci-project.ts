@@ -11,7 +11,7 @@ import type { Pipeline } from './spec.js'
  * root, and the home as a CI job resolves it — from sluice.yaml alone, since a CI job has no
  * --home and no SLUICE_HOME.
  */
-export function readCiFacts(pipeline: Pipeline): CiFacts {
+export function readCiFacts(pipeline: Pipeline, cwd: string = process.cwd()): CiFacts {
   const git = upFrom(pipeline.root, null, (dir) => existsSync(path.join(dir, '.git')))
   const repoRoot = git ?? pipeline.root
   const packageDir = upFrom(pipeline.root, repoRoot, (dir) => existsSync(path.join(dir, 'package.json')))
@@ -19,6 +19,7 @@ export function readCiFacts(pipeline: Pipeline): CiFacts {
   return {
     repoRoot,
     gitFound: git !== null,
+    cwd,
     pipeline,
     home: { home: config.home, store: config.store.path, artifacts: config.artifacts.path },
     packageDir,

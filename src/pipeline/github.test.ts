@@ -92,7 +92,7 @@ const OPTIONS: CiOptions = {
   today: '2026-12-08',
 }
 const plan = (project: string, o: Partial<CiOptions> = {}) =>
-  planCi(readCiFacts(loadPipeline(path.join(project, 'sluice.yaml'))), { ...OPTIONS, ...o })
+  planCi(readCiFacts(loadPipeline(path.join(project, 'sluice.yaml')), project), { ...OPTIONS, ...o })
 
 interface Step {
   name?: string
@@ -320,10 +320,10 @@ describe('sluice ci github: what it refuses and warns about', () => {
         plan(repo({ packageJson: { devDependencies: { sluice: '^0.1.0' } }, lock: false }).project),
       ),
     ).toBe(
-      'cannot write CI files that would fail: sluice is only a devDependency in ./package.json, and the image installs production dependencies (npm ci --omit=dev): move it with `npm install --save sluice@^0.1.0`; ./package-lock.json is missing and npm ci needs it: run `npm install` in . and commit it',
+      'cannot write CI files that would fail: sluice is only a devDependency in package.json, and the image installs production dependencies (npm ci --omit=dev): move it with `npm install --save sluice@^0.1.0`; package-lock.json is missing and npm ci needs it: run `npm install` in . and commit it',
     )
     expect(refused(() => plan(repo({ packageJson: { dependencies: {} } }).project))).toMatch(
-      /^cannot write CI files that would fail: \.\/package\.json does not depend on sluice: add it with `npm install --save sluice@\^0\.1\.0`$/,
+      /^cannot write CI files that would fail: package\.json does not depend on sluice: add it with `npm install --save sluice@\^0\.1\.0`$/,
     )
   })
 
