@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { DockerfileParser } from 'dockerfile-ast'
@@ -46,7 +46,8 @@ function project(packageJson: unknown = { name: 'delay', dependencies: { sluice:
   writeFileSync(path.join(dir, 'sluice.yaml'), PIPELINE)
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify(packageJson))
   writeFileSync(path.join(dir, 'package-lock.json'), '{"lockfileVersion": 3}')
-  return { dir, run: (...args: string[]) => sluice(args, { cwd: dir }) }
+  // Never append to the summary of a CI run that runs these tests.
+  return { dir, run: (...args: string[]) => sluice(args, { cwd: dir, env: { GITHUB_STEP_SUMMARY: '' } }) }
 }
 
 /** The command line and environment a container of the image starts with, from the Dockerfile. */
@@ -167,8 +168,22 @@ describe('sluice ci github', () => {
       PIPELINE.replace('roc_auc: {threshold: 0.5}', 'roc_auc: {threshold: 0.5, min_absolute_change: 0.01}'),
     )
     expect((await p.run('run')).code).toBe(0)
-    const again = await p.run('run', '--json')
+    // The run step and the workflow's summary step, as GitHub runs them: the gate's report shows once.
+    expect((await p.run('ci', 'github')).code).toBe(0)
+    const steps = parse(readFileSync(path.join(p.dir, '.github/workflows/sluice.yml'), 'utf8')).jobs[
+      'model-evaluation'
+    ].steps as { run?: string }[]
+    const summary = path.join(p.dir, 'summary.md')
+    writeFileSync(summary, '')
+    const env = { ...process.env, GITHUB_STEP_SUMMARY: summary }
+    const again = await sluice(['run', '--json'], { cwd: p.dir, env: { GITHUB_STEP_SUMMARY: summary } })
     expect(again.code, again.stdout).toBe(0)
+    execFileSync('sh', ['-c', steps.find((s) => s.run?.includes('GITHUB_STEP_SUMMARY'))!.run!], {
+      cwd: p.dir,
+      env,
+    })
+    const published = readFileSync(summary, 'utf8')
+    expect(published).toBe(readFileSync(path.join(p.dir, 'reports/gate.md'), 'utf8'))
     expect(readFileSync(path.join(p.dir, 'reports/gate.md'), 'utf8')).toContain(
       'the candidate is delay@1 itself (the same model file), so there is nothing to compare with',
     )

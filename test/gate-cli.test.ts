@@ -222,6 +222,19 @@ describe('sluice gate', () => {
     )
   })
 
+  it('as a pipeline stage writing --markdown, leaves the job summary to whoever publishes that file', async () => {
+    const summary = path.join(dir, 'stage-summary.md')
+    writeFileSync(summary, '')
+    const args = ['gate', '--evaluation', 'good.json', '--baseline', 'weak.json', '--resamples', '50']
+    const inStage = { GITHUB_STEP_SUMMARY: summary, SLUICE_STAGE: 'gate' }
+    expect((await run([...args, '--markdown', 'stage-gate.md'], inStage)).code).toBe(0)
+    expect(readFileSync(summary, 'utf8')).toBe('')
+    expect(readFileSync(path.join(dir, 'stage-gate.md'), 'utf8')).toMatch(/^### /)
+    // A stage that writes no Markdown file still appends its report.
+    expect((await run(args, inStage)).code).toBe(0)
+    expect(readFileSync(summary, 'utf8')).toBe(`${readFileSync(path.join(dir, 'stage-gate.md'), 'utf8')}\n`)
+  })
+
   it('a rule on a metric the evaluation lacks fails, naming the metric', async () => {
     writeFileSync(
       path.join(dir, 'r2.yaml'),
