@@ -98,7 +98,8 @@ export function githubWorkflow(plan: CiPlan): string {
       .filter((g) => g.junit !== null)
       .map((g, _, all) => ({
         name: `Publish the JUnit report of stage ${g.stage}`,
-        if: '${{ !cancelled() }}',
+        // A pull request from a fork gets a read-only token, which cannot create a check.
+        if: "${{ !cancelled() && (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository) }}",
         uses: ACTIONS.junit,
         with: {
           report_paths: join(plan.project, g.junit!),
