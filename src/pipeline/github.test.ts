@@ -249,6 +249,22 @@ describe('sluice ci github: the workflow', () => {
   })
 })
 
+describe('sluice ci github: a pipeline file not named sluice.yaml', () => {
+  it('is named with --config where the workflow runs the pipeline and where the image serves', () => {
+    const { project } = repo()
+    writeFileSync(path.join(project, 'churn.yaml'), PIPELINE)
+    const p = planCi(readCiFacts(loadPipeline(path.join(project, 'churn.yaml')), project), OPTIONS)
+    const wf = parse(githubWorkflow(p))
+    expect(steps(wf, 'model-evaluation').filter((s) => s.run?.includes('sluice'))).toEqual([
+      expect.objectContaining({ run: 'npx sluice run --config churn.yaml' }),
+    ])
+    expect(wf.on.push.paths).toContain('churn.yaml')
+    const d = dockerfile(p)
+    expect(d).toContain('COPY --chown=node:node ["churn.yaml", "churn.yaml"]')
+    expect(d).toContain('"--deployment", "churn", "--config", "churn.yaml"]')
+  })
+})
+
 describe('sluice ci github: the Dockerfile', () => {
   const { project } = repo()
   const text = dockerfile(plan(project))

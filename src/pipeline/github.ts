@@ -195,7 +195,6 @@ export function dockerfile(plan: CiPlan): string {
   // The build context is the package folder; the project may lie in a folder below it.
   const sub = path.posix.relative(plan.packageDir, plan.project)
   const copy = (from: string) => `COPY --chown=node:node ${execForm([join(sub, from), join(sub, from)])}`
-  const workdir = join(IMAGE_WORKDIR, sub)
   const cmd = [
     join(IMAGE_WORKDIR, 'node_modules/.bin/sluice'),
     'serve',
@@ -219,8 +218,12 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\
     ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev
 ${copy(plan.configFile)}
 ${copy(plan.home)}
-WORKDIR ${workdir}
-USER node
+${
+  sub === ''
+    ? ''
+    : `WORKDIR ${join(IMAGE_WORKDIR, sub)}
+`
+}USER node
 ENV SLUICE_HOST=0.0.0.0 SLUICE_PORT=${plan.port}
 EXPOSE ${plan.port}
 CMD ${execForm(cmd)}
