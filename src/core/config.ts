@@ -60,6 +60,8 @@ export type ConfigFile = z.output<typeof configSchema>
 export interface ResolvedConfig {
   /** Absolute path of the home folder. */
   home: string
+  /** Where the home came from, for messages: `--home`, `SLUICE_HOME`, `home: in FILE` or `the default home`. */
+  homeFrom: string
   /** The config file that was read, or null when the defaults were used. */
   file: string | null
   store: { backend: 'sqlite'; path: string }
@@ -106,13 +108,16 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
     parsed = configSchema.parse({})
   }
   const base = used ? path.dirname(used) : sources.cwd
-  const home = sources.home
-    ? path.resolve(sources.cwd, sources.home)
+  const [home, homeFrom] = sources.home
+    ? [path.resolve(sources.cwd, sources.home), '--home']
     : env.SLUICE_HOME
-      ? path.resolve(sources.cwd, env.SLUICE_HOME)
-      : path.resolve(base, parsed.home ?? DEFAULT_HOME)
+      ? [path.resolve(sources.cwd, env.SLUICE_HOME), 'SLUICE_HOME']
+      : parsed.home
+        ? [path.resolve(base, parsed.home), `home: in ${path.relative(sources.cwd, used!) || used}`]
+        : [path.resolve(base, DEFAULT_HOME), 'the default home']
   return {
     home,
+    homeFrom,
     file: used,
     store: {
       backend: parsed.store.backend,
