@@ -39,3 +39,51 @@ describe('a home that is a file', () => {
     })
   })
 })
+
+describe('hostile YAML and JSON', () => {
+  const laughs = [
+    'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+    ...'bcdef'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`),
+    `gates: [${Array(10).fill('*f').join(', ')}]`,
+  ].join('\n')
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`
+  const tooDeep = 'lists or objects nested more than 64 levels deep; sluice reads no deeper, so flatten them'
+
+  it('a "billion laughs" sluice.yaml or rules file is exit 2 naming the file', async () => {
+    const project = path.join(dir, 'laughs')
+    mkdirSync(project)
+    writeFileSync(path.join(project, 'sluice.yaml'), laughs)
+    const r = await sluice(['models', 'list'], { cwd: project })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      'sluice: error: sluice.yaml: its aliases (*name) expand to too many values, as in a "billion laughs" document; write the repeated values out\n',
+    )
+    writeFileSync(path.join(dir, 'laughs.yaml'), laughs)
+    writeFileSync(path.join(dir, 'eval.json'), '{}')
+    const rules = await run(['gate', '--evaluation', 'eval.json', '--rules', 'laughs.yaml'])
+    expect(rules.code).toBe(2)
+    expect(rules.stderr).toContain('sluice: error: laughs.yaml: its aliases (*name) expand to too many values')
+  })
+
+  it('a million nested brackets in a JSON Lines file, an evaluation or a contract is exit 2, no stack', async () => {
+    writeFileSync(path.join(dir, 'deep.jsonl'), `{"a": 1}\n{"a": 2, "b": ${deep(1_000_000)}}\n`)
+    const data = await run(['data', 'add', 'deep.jsonl', '--name', 'deep'])
+    expect(data.code).toBe(2)
+    expect(data.stderr).toBe(`sluice: error: deep.jsonl:2: ${tooDeep}\n`)
+
+    writeFileSync(
+      path.join(dir, 'deep-eval.json'),
+      `{"schema": "sluice.evaluation/v1", "metrics": {"x": ${deep(1_000_000)}}}`,
+    )
+    writeFileSync(path.join(dir, 'rules.yaml'), 'gates:\n  metrics:\n    accuracy: {threshold: 0.5}\n')
+    const gate = await run(['gate', '--evaluation', 'deep-eval.json', '--rules', 'rules.yaml'])
+    expect(gate.code).toBe(2)
+    expect(gate.stderr).toBe(`sluice: error: deep-eval.json: ${tooDeep}\n`)
+
+    writeFileSync(path.join(dir, 'data.csv'), 'a\n1\n')
+    writeFileSync(path.join(dir, 'contract.yaml'), `columns: ${'['.repeat(100_000)}\n`)
+    const contract = await run(['validate', 'data.csv', '--contract', 'contract.yaml'])
+    expect(contract.code).toBe(2)
+    expect(contract.stderr).toBe(`sluice: error: contract.yaml:1: ${tooDeep}\n`)
+  })
+})
