@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { sluice, tempDir } from './support/cli.js'
@@ -62,7 +63,9 @@ describe('hostile YAML and JSON', () => {
     writeFileSync(path.join(dir, 'eval.json'), '{}')
     const rules = await run(['gate', '--evaluation', 'eval.json', '--rules', 'laughs.yaml'])
     expect(rules.code).toBe(2)
-    expect(rules.stderr).toContain('sluice: error: laughs.yaml: its aliases (*name) expand to too many values')
+    expect(rules.stderr).toContain(
+      'sluice: error: laughs.yaml: its aliases (*name) expand to too many values',
+    )
   })
 
   it('a million nested brackets in a JSON Lines file, an evaluation or a contract is exit 2, no stack', async () => {
@@ -85,5 +88,24 @@ describe('hostile YAML and JSON', () => {
     const contract = await run(['validate', 'data.csv', '--contract', 'contract.yaml'])
     expect(contract.code).toBe(2)
     expect(contract.stderr).toBe(`sluice: error: contract.yaml:1: ${tooDeep}\n`)
+  })
+})
+
+describe('a port already in use', () => {
+  it('sluice server and sluice serve exit 2 naming the port, and do not hang', async () => {
+    const holder = net.createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as net.AddressInfo).port
+    try {
+      for (const command of ['server', 'serve']) {
+        const r = await run([command, '--port', String(port)])
+        expect(r.code).toBe(2)
+        expect(r.stderr).toBe(
+          `sluice: error: port ${port} on 127.0.0.1 is already in use (by another sluice server?); choose another with --port or server.port\n`,
+        )
+      }
+    } finally {
+      holder.close()
+    }
   })
 })
