@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { diskError } from '../core/disk-full.js'
 import { ERROR_CODES, SluiceError, toErrorDocument } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import { jsonLogger } from '../core/log.js'
@@ -55,7 +56,8 @@ export function createApp(options: AppOptions): Hono {
     })
   })
 
-  app.onError((err, c) => {
+  app.onError((caught, c) => {
+    const err = diskError(caught) as Error
     const doc = toErrorDocument(err)
     const status = err instanceof SluiceError ? err.httpStatus : ERROR_CODES.INTERNAL
     if (!(err instanceof SluiceError))

@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Hono } from 'hono'
+import { diskError } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/types.js'
 import type { LocalRegistry } from '../../registry/local.js'
@@ -38,7 +39,9 @@ export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
     await mkdir(tmpDir, { recursive: true })
     const spool = path.join(tmpDir, `upload-${randomBytes(8).toString('hex')}${path.extname(source)}`)
     try {
-      await pipeline(body, createWriteStream(spool, { flags: 'wx' }))
+      await pipeline(body, createWriteStream(spool, { flags: 'wx' })).catch((e) => {
+        throw diskError(e, `the server's temporary folder ${tmpDir}`)
+      })
       const doc = await registry.addDataset(c.req.param('name'), spool, {
         ...(format && { format: format as DatasetFormat }),
         source,
