@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
+import { diskError } from '../core/disk-full.js'
 import { ERROR_CODES, SluiceError, toErrorDocument } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import { jsonLogger } from '../core/log.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { LocalRegistry } from '../registry/local.js'
+import { type BodyLimits, DEFAULT_BODY_LIMITS } from './body.js'
 import { openApiDocument } from './openapi.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { datasetRoutes } from './routes/datasets.js'
@@ -27,6 +29,8 @@ export interface AppOptions {
   rest?: boolean
   /** Structured request log; defaults to one JSON line per request on stderr. */
   log?: (entry: Record<string, unknown>) => void
+  /** Largest request bodies the REST API reads (`server.max_json_mb`, `server.max_upload_gb`). */
+  bodyLimits?: BodyLimits
 }
 
 export function createApp(options: AppOptions): Hono {
@@ -38,6 +42,7 @@ export function createApp(options: AppOptions): Hono {
     const requestId = c.req.header('x-request-id') ?? newId('req_')
     const started = performance.now()
     c.header('x-request-id', requestId)
+    c.set('bodyLimits', options.bodyLimits ?? DEFAULT_BODY_LIMITS)
     await next()
     log({
       time: new Date().toISOString(),
@@ -51,7 +56,8 @@ export function createApp(options: AppOptions): Hono {
     })
   })
 
-  app.onError((err, c) => {
+  app.onError((caught, c) => {
+    const err = diskError(caught) as Error
     const doc = toErrorDocument(err)
     const status = err instanceof SluiceError ? err.httpStatus : ERROR_CODES.INTERNAL
     if (!(err instanceof SluiceError))

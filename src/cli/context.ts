@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { loadConfig, type ResolvedConfig } from '../core/config.js'
+import { SluiceError } from '../core/errors.js'
 import type { LocalRegistry } from '../registry/local.js'
 import type { Registry } from '../registry/types.js'
 
@@ -25,9 +26,30 @@ export async function openRegistry(opts: GlobalOptions): Promise<Registry> {
 }
 
 export async function openLocal(config: ResolvedConfig): Promise<LocalRegistry> {
-  mkdirSync(config.home, { recursive: true })
-  mkdirSync(path.dirname(config.store.path), { recursive: true })
+  const from = config.homeFrom
+  makeFolder(
+    config.home,
+    from.startsWith('-') || from === 'SLUICE_HOME' ? `${from} ${config.home}` : `${config.home} (${from})`,
+  )
+  makeFolder(path.dirname(config.store.path), `the folder of store.path ${config.store.path}`)
   return (await import('../registry/local.js')).LocalRegistry.open(config)
+}
+
+/** Creates a folder (and its parents); a file in the way is a usage error, not a crash. */
+function makeFolder(dir: string, named: string): void {
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw e
+    let file = dir
+    while (!existsSync(file)) file = path.dirname(file)
+    const where = file === dir ? 'is a file' : `is inside ${file}, which is a file`
+    throw new SluiceError(
+      'INVALID_CONFIG',
+      `${named} ${where}, not a folder; point it at a folder, or at a path that does not exist yet (sluice creates it)`,
+    )
+  }
 }
 
 /** Runs `fn` with the registry and always closes it. */

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { isSluiceError, SluiceError } from '../core/errors.js'
 import { sha256File } from '../core/hash.js'
+import { nestsDeeperThan, tooDeep } from '../core/nesting.js'
 import { loadFrame } from '../data/load.js'
 import { type PairedPredictions, pairPredictions } from '../gates/paired.js'
 import { type GateRules, parseGateRules } from '../gates/rules.js'
@@ -47,6 +48,7 @@ export async function readEvaluation(file: string): Promise<EvaluationDoc> {
       `${file} is not JSON; write an evaluation with \`sluice evaluate … --out FILE\``,
     )
   }
+  if (nestsDeeperThan(value)) throw new SluiceError('INVALID_INPUT', tooDeep(file))
   return parseEvaluationDoc(value, file)
 }
 

@@ -1,3 +1,4 @@
+import { diskError } from '../core/disk-full.js'
 import { SluiceError, toErrorDocument } from '../core/errors.js'
 
 /** Everything the CLI prints goes through here, so `--json` and human output stay consistent. */
@@ -22,7 +23,9 @@ export function makeOutput(json: boolean): Output {
 }
 
 /** Prints an error the way the user asked for output; returns the exit code (2: bad usage or input). */
-export function reportError(e: unknown, json: boolean): number {
+export function reportError(caught: unknown, json: boolean): number {
+  // A full disk surfaces from many writes; those that do not say where are still named for what they are.
+  const e = diskError(caught)
   const doc = toErrorDocument(e)
   if (json) process.stdout.write(`${JSON.stringify({ schema: 'sluice.error/v1', ...doc }, null, 2)}\n`)
   else {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
+import { diskError } from './disk-full.js'
 
 /**
  * Writes a file so that `dest` is either untouched or complete: `write` fills a temp file beside
@@ -21,7 +22,7 @@ export async function writeAtomically(
     await fsync(dir)
   } catch (e) {
     await rm(tmp, { force: true })
-    throw e
+    throw diskError(e, dest)
   }
 }
 

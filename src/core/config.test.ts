@@ -26,7 +26,14 @@ describe('loadConfig', () => {
     expect(c.home).toBe(path.join(dir, '.sluice'))
     expect(c.store).toEqual({ backend: 'sqlite', path: path.join(dir, '.sluice', 'sluice.db') })
     expect(c.artifacts).toEqual({ backend: 'fs', path: path.join(dir, '.sluice', 'artifacts') })
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8321 })
+    expect(c.server).toEqual({
+      host: '127.0.0.1',
+      port: 8321,
+      maxJsonBytes: 2 ** 20,
+      maxUploadBytes: 16 * 2 ** 30,
+      idleTimeoutMs: 60_000,
+      headersTimeoutMs: 60_000,
+    })
     expect(c.serving).toEqual({
       maxBodyBytes: 8 << 20,
       timeoutMs: 30_000,
@@ -53,6 +60,28 @@ describe('loadConfig', () => {
     })
     expect(configError('serving:\n  timeout: soon\n').message).toMatch(
       /^sluice\.yaml:2: serving\.timeout: a duration such as 500ms or 30s, 15m, 2h or 7d/,
+    )
+  })
+
+  it("reads the REST server's body limits and client timeouts, and names a bad one", () => {
+    const dir = tmp()
+    writeFileSync(
+      path.join(dir, 'sluice.yaml'),
+      'server:\n  max_json_mb: 0.25\n  max_upload_gb: 2\n  idle_timeout: 300ms\n  headers_timeout: 5s\n',
+    )
+    expect(loadConfig({ cwd: dir, env: {} }).server).toEqual({
+      host: '127.0.0.1',
+      port: 8321,
+      maxJsonBytes: 262_144,
+      maxUploadBytes: 2 * 2 ** 30,
+      idleTimeoutMs: 300,
+      headersTimeoutMs: 5000,
+    })
+    expect(configError('server:\n  idle_timeout: 0s\n').message).toMatch(
+      /^sluice\.yaml:2: server\.idle_timeout: a duration such as 500ms/,
+    )
+    expect(configError('server:\n  max_json_mb: 0\n').message).toMatch(
+      /^sluice\.yaml:2: server\.max_json_mb: /,
     )
   })
 

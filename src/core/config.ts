@@ -5,6 +5,10 @@ import { DURATION_EXAMPLES, parseDuration } from './duration.js'
 import { SluiceError } from './errors.js'
 import { parseYamlWith } from './yaml.js'
 
+const positiveDuration = z.string().refine((s) => (parseDuration(s) ?? 0) > 0, {
+  message: `a duration such as 500ms or ${DURATION_EXAMPLES}`,
+})
+
 /** The project's `sluice.yaml`. Every section is optional; with no file at all the defaults apply. */
 export const configSchema = z.strictObject({
   /** Folder that holds all state (database, artifacts). Relative to the config file. */
@@ -27,8 +31,23 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8321),
+      /** Largest JSON request body of the REST API in megabytes (after decoding); larger: 413. */
+      max_json_mb: z.number().positive().default(1),
+      /** Largest upload (artifact, dataset) in gigabytes (after decoding); larger: 413. */
+      max_upload_gb: z.number().positive().default(16),
+      /** A connection on which the client sends nothing for this long, mid-request or between requests, is closed. */
+      idle_timeout: positiveDuration.default('60s'),
+      /** A request's headers must have arrived within this time of its first byte. */
+      headers_timeout: positiveDuration.default('60s'),
     })
-    .default({ host: '127.0.0.1', port: 8321 }),
+    .default({
+      host: '127.0.0.1',
+      port: 8321,
+      max_json_mb: 1,
+      max_upload_gb: 16,
+      idle_timeout: '60s',
+      headers_timeout: '60s',
+    }),
   /** The model server's limits (`sluice serve`, `sluice server`). */
   serving: z
     .strictObject({
@@ -69,11 +88,20 @@ export type ConfigFile = z.output<typeof configSchema>
 export interface ResolvedConfig {
   /** Absolute path of the home folder. */
   home: string
+  /** Where the home came from, for messages: `--home`, `SLUICE_HOME`, `home: in FILE` or `the default home`. */
+  homeFrom: string
   /** The config file that was read, or null when the defaults were used. */
   file: string | null
   store: { backend: 'sqlite'; path: string }
   artifacts: { backend: 'fs'; path: string }
-  server: { host: string; port: number }
+  server: {
+    host: string
+    port: number
+    maxJsonBytes: number
+    maxUploadBytes: number
+    idleTimeoutMs: number
+    headersTimeoutMs: number
+  }
   serving: {
     maxBodyBytes: number
     timeoutMs: number
@@ -116,13 +144,16 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
     parsed = configSchema.parse({})
   }
   const base = used ? path.dirname(used) : sources.cwd
-  const home = sources.home
-    ? path.resolve(sources.cwd, sources.home)
+  const [home, homeFrom] = sources.home
+    ? [path.resolve(sources.cwd, sources.home), '--home']
     : env.SLUICE_HOME
-      ? path.resolve(sources.cwd, env.SLUICE_HOME)
-      : path.resolve(base, parsed.home ?? DEFAULT_HOME)
+      ? [path.resolve(sources.cwd, env.SLUICE_HOME), 'SLUICE_HOME']
+      : parsed.home
+        ? [path.resolve(base, parsed.home), `home: in ${path.relative(sources.cwd, used!) || used}`]
+        : [path.resolve(base, DEFAULT_HOME), 'the default home']
   return {
     home,
+    homeFrom,
     file: used,
     store: {
       backend: parsed.store.backend,
@@ -132,7 +163,14 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       backend: parsed.artifacts.backend,
       path: path.resolve(base, parsed.artifacts.path ?? path.join(home, 'artifacts')),
     },
-    server: parsed.server,
+    server: {
+      host: parsed.server.host,
+      port: parsed.server.port,
+      maxJsonBytes: Math.round(parsed.server.max_json_mb * 2 ** 20),
+      maxUploadBytes: Math.round(parsed.server.max_upload_gb * 2 ** 30),
+      idleTimeoutMs: parseDuration(parsed.server.idle_timeout)!,
+      headersTimeoutMs: parseDuration(parsed.server.headers_timeout)!,
+    },
     serving: {
       maxBodyBytes: Math.round(parsed.serving.max_body_mb * 1024 * 1024),
       timeoutMs: parseDuration(parsed.serving.timeout)!,

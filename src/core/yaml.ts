@@ -1,6 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { SluiceError } from './errors.js'
+import { MAX_NESTING, nestsDeeperThan, tooDeep } from './nesting.js'
 
 /**
  * Parses a YAML document and validates it with a zod schema. Every problem is reported with the
@@ -12,12 +13,15 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!
     const line = lineCounter.linePos(first.pos[0]).line
+    // The parser recurses into nested collections; it reports its own stack overflow as an error.
+    if (first.message.startsWith('Maximum call stack size exceeded'))
+      throw new SluiceError('INVALID_CONFIG', tooDeep(`${file}:${line}`))
     throw new SluiceError(
       'INVALID_CONFIG',
       `${file}:${line}: not valid YAML: ${first.message.split('\n')[0]}`,
     )
   }
-  const value = doc.toJS() ?? {}
+  const value = toValue(doc, file) ?? {}
   const result = schema.safeParse(value)
   if (result.success) return result.data
 
@@ -77,6 +81,30 @@ function parsed(text: string) {
   }
   return hit
 }
+
+/**
+ * The document as plain values. Aliases that expand to more than the parser's limit of nodes (a
+ * "billion laughs" document) and nesting deeper than MAX_NESTING are refused in one sentence.
+ */
+function toValue(doc: ReturnType<typeof parseDocument>, file: string): unknown {
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias count/i.test(e.message))
+      throw new SluiceError(
+        'INVALID_CONFIG',
+        `${file}: its aliases (*name) expand to too many values, as in a "billion laughs" document; write the repeated values out`,
+      )
+    if (e instanceof RangeError) throw new SluiceError('INVALID_CONFIG', tooDeep(file))
+    throw e
+  }
+  if (nestsDeeperThan(value, MAX_NESTING)) throw new SluiceError('INVALID_CONFIG', tooDeep(file))
+  return value
+}
+
+/** The yaml library's own default, stated: how many values aliases may expand to in one document. */
+const MAX_ALIAS_COUNT = 100
 
 function valueAt(value: unknown, path: PropertyKey[]): unknown {
   let v = value

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { SluiceError } from '../core/errors.js'
+import { nestsDeeperThan, tooDeep } from '../core/nesting.js'
 import { ColumnBuilder } from './builder.js'
 import type { Frame } from './frame.js'
 
@@ -40,6 +41,7 @@ export async function readJsonl(file: string): Promise<Frame> {
       else if (typeof value === 'number') b.addNumber(value, Number.isInteger(value))
       else if (typeof value === 'boolean') b.addBoolean(value)
       else if (typeof value === 'string') b.addStringOrDatetime(value)
+      else if (nestsDeeperThan(value)) throw new SluiceError('UNREADABLE_FILE', tooDeep(`${file}:${line}`))
       else b.addString(JSON.stringify(value))
     }
     rows++

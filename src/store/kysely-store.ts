@@ -29,6 +29,8 @@ export interface DialectHooks {
   name: DialectName
   /** True for errors that mean "another writer holds the lock; try again". */
   isRetryable(e: unknown): boolean
+  /** The error a user sees for a database error that is theirs to fix (a full disk); others as they are. */
+  explain(e: unknown): unknown
 }
 
 const MAX_ATTEMPTS = 12
@@ -58,6 +60,8 @@ export class KyselyStore implements Store {
     const migrator = new Migrator({ db: this.db, provider: migrations(this.hooks.name) })
     const { error } = await migrator.migrateToLatest()
     if (error) {
+      const explained = this.hooks.explain(error)
+      if (explained !== error) throw explained
       throw new SluiceError('INTERNAL', `could not migrate the metadata store: ${String(error)}`, {
         cause: error,
       })
@@ -74,7 +78,7 @@ export class KyselyStore implements Store {
       try {
         return await fn()
       } catch (e) {
-        if (!this.hooks.isRetryable(e)) throw e
+        if (!this.hooks.isRetryable(e)) throw this.hooks.explain(e)
         if (attempt >= MAX_ATTEMPTS) {
           throw new SluiceError(
             'STORE_BUSY',

@@ -5,6 +5,7 @@ import { localSink } from '../../artifacts/transfer.js'
 import { SluiceError } from '../../core/errors.js'
 import { parseDigest } from '../../core/hash.js'
 import type { LocalRegistry } from '../../registry/local.js'
+import { limitedBody } from '../body.js'
 import { folderBody, gcBody } from '../schemas.js'
 import { jsonBody } from '../validate.js'
 
@@ -16,9 +17,9 @@ export function artifactRoutes(registry: LocalRegistry): Hono {
   const artifacts = registry.artifacts
 
   app.post('/artifacts', async (c) => {
-    const body = c.req.raw.body
+    const body = limitedBody(c, 'upload')
     if (!body) throw new SluiceError('INVALID_INPUT', "send the file's bytes as the request body")
-    const blob = await artifacts.put(Readable.fromWeb(body as never))
+    const blob = await artifacts.put(body)
     return c.json({ schema: 'sluice.artifact/v1', ...blob, kind: 'file' }, 201)
   })
 

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Hono } from 'hono'
+import { diskError } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/types.js'
 import type { LocalRegistry } from '../../registry/local.js'
+import { limitedBody } from '../body.js'
 
 /** Datasets. Uploads stream the file's bytes as the request body. */
 export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
@@ -31,14 +32,16 @@ export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
         `format must be one of ${DATASET_FORMATS.join(', ')}, got "${format}"`,
       )
     }
-    const body = c.req.raw.body
+    const body = limitedBody(c, 'upload')
     if (!body) throw new SluiceError('INVALID_INPUT', 'send the data file as the request body')
     // The file is parsed before anything is recorded, and Parquet needs random access: spool it.
     const source = path.basename(c.req.query('source') ?? 'upload')
     await mkdir(tmpDir, { recursive: true })
     const spool = path.join(tmpDir, `upload-${randomBytes(8).toString('hex')}${path.extname(source)}`)
     try {
-      await pipeline(Readable.fromWeb(body as never), createWriteStream(spool, { flags: 'wx' }))
+      await pipeline(body, createWriteStream(spool, { flags: 'wx' })).catch((e) => {
+        throw diskError(e, `the server's temporary folder ${tmpDir}`)
+      })
       const doc = await registry.addDataset(c.req.param('name'), spool, {
         ...(format && { format: format as DatasetFormat }),
         source,

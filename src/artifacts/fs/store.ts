@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fsync } from '../../core/atomic.js'
+import { diskError } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
 import { type Digest, digestOf, parseDigest } from '../../core/hash.js'
 import type { ArtifactStore, BlobInfo, GcOptions, GcReport, VerifyReport } from '../types.js'
@@ -60,7 +61,7 @@ export class FsArtifactStore implements ArtifactStore {
       )
     } catch (e) {
       await unlink(tmp).catch(() => {})
-      throw e
+      throw diskError(e, `the artifact store ${this.root}`)
     }
     const digest = digestOf(hash.digest('hex'))
     const final = this.blobPath(digest)

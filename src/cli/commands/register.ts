@@ -6,6 +6,7 @@ import { writeAtomically } from '../../core/atomic.js'
 import { codeRevision, environmentFingerprint } from '../../core/environment.js'
 import { SluiceError } from '../../core/errors.js'
 import { sha256File } from '../../core/hash.js'
+import { nestsDeeperThan, tooDeep } from '../../core/nesting.js'
 import { SLUICE_VERSION } from '../../core/version.js'
 import { collect } from '../args.js'
 import { openLocal, resolveConfig, withRegistry } from '../context.js'
@@ -130,6 +131,7 @@ function readJson<T>(file: string, schema: string): T {
   } catch (e) {
     throw new SluiceError('UNREADABLE_FILE', `${file} cannot be read as JSON (${(e as Error).message})`)
   }
+  if (nestsDeeperThan(doc)) throw new SluiceError('INVALID_INPUT', tooDeep(file))
   if ((doc as { schema?: unknown })?.schema !== schema)
     throw new SluiceError('INVALID_INPUT', `${file} is not a ${schema} document`)
   return doc as T

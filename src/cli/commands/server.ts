@@ -107,8 +107,18 @@ function serveAction(rest: boolean) {
       rest,
       modules: [{ prefix: '/', routes: serving.routes }],
       log,
+      bodyLimits: { json: config.server.maxJsonBytes, upload: config.server.maxUploadBytes },
     })
-    const server = await listen(app, host, port, serving.fastPath)
+    const server = await listen(app, host, port, serving.fastPath, {
+      idleMs: config.server.idleTimeoutMs,
+      headersMs: config.server.headersTimeoutMs,
+    }).catch(async (e) => {
+      // The port was taken (or not ours): stop what was started, so the command can exit 2.
+      rollouts.stop()
+      await serving.close()
+      await registry.close()
+      throw e
+    })
     const line = o.json
       ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
       : `sluice server listening on ${server.url} (home ${config.home})`

@@ -40,7 +40,25 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #database: DriverConfig['database']
+
+  constructor(config: DriverConfig) {
+    super(config)
+    this.#database = config.database
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+
+  /**
+   * After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite has already rolled the
+   * transaction back; a ROLLBACK then fails with "cannot rollback - no transaction is active",
+   * and that error would replace the one that said what went wrong.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const db = this.#database as { inTransaction?: boolean }
+    if (db.inTransaction === false) return
+    await super.rollbackTransaction(connection)
   }
 }

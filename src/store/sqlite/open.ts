@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely } from 'kysely'
+import { diskFull, diskIsFull } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
 import { KyselyStore } from '../kysely-store.js'
 import type { Database } from '../schema.js'
@@ -23,6 +24,8 @@ export async function openSqliteStore(file: string): Promise<Store> {
     sqlite.pragma('synchronous = FULL')
     sqlite.pragma('foreign_keys = ON')
   } catch (e) {
+    // With no byte free, SQLite cannot even size its shared-memory file, and says "disk I/O error".
+    if (diskIsFull(path.dirname(file))) throw diskFull(where(file), e)
     throw new SluiceError(
       'UNREADABLE_FILE',
       `cannot open the metadata store ${file}: ${(e as Error).message}; check the path and its permissions, or point --home elsewhere`,
@@ -33,5 +36,13 @@ export async function openSqliteStore(file: string): Promise<Store> {
   return KyselyStore.open(db, {
     name: 'sqlite',
     isRetryable: (e) => /^SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? '')),
+    explain: (e) => {
+      const code = String((e as { code?: unknown }).code ?? '')
+      if (code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && diskIsFull(path.dirname(file))))
+        return diskFull(where(file), e)
+      return e
+    },
   })
 }
+
+const where = (file: string) => `the metadata store ${file}`
