@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs'
-import { lstat, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { getToPath, putPath } from '../artifacts/transfer.js'
 import type { GcReport, VerifyReport } from '../artifacts/types.js'
 import { verifying } from '../artifacts/verifying.js'
 import { ERROR_CODES, type ErrorCode, SluiceError } from '../core/errors.js'
+import { checkRegular } from '../core/regular.js'
 import type {
   ArtifactRef,
   DatasetFormat,
@@ -163,9 +164,7 @@ export class HttpRegistry implements Registry {
     file: string,
     options: { format?: DatasetFormat; source?: string } = {},
   ): Promise<DatasetAddDoc> {
-    const s = await lstat(file).catch(() => null)
-    if (!s?.isFile())
-      throw new SluiceError('UNREADABLE_FILE', `${file} does not exist or is not a file; check the path`)
+    await checkRegular(file, 'file')
     const query = new URLSearchParams({ source: options.source ?? path.basename(file) })
     if (options.format) query.set('format', options.format)
     return this.json('POST', `/api/v1/datasets/${encodeURIComponent(name)}/versions`, {
@@ -193,8 +192,8 @@ export class HttpRegistry implements Registry {
     })
   }
 
-  verifyArtifacts(): Promise<VerifyReport> {
-    return this.json('POST', '/api/v1/artifacts/verify')
+  verifyArtifacts(options: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return this.json('POST', '/api/v1/artifacts/verify', { json: { repair: Boolean(options.repair) } })
   }
 
   async close(): Promise<void> {}

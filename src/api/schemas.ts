@@ -69,6 +69,11 @@ export const gcBody = z.strictObject({
   grace_seconds: z.number().nonnegative().default(3600),
 })
 
+export const verifyBody = z.strictObject({
+  /** Replace damaged serving copies from the artifact store. */
+  repair: z.boolean().default(false),
+})
+
 export const deployBody = z.strictObject({
   /** NAME@REF: a version number, `latest` or an alias (resolved now and recorded). */
   model: z.string().min(1),

@@ -41,7 +41,8 @@ export interface Registry {
   listDatasetVersions(name: string): Promise<DatasetVersionListDoc>
 
   gcArtifacts(options: { apply: boolean; graceMs: number }): Promise<GcReport>
-  verifyArtifacts(): Promise<VerifyReport>
+  /** With `repair`, damaged serving copies are replaced from the artifact store. */
+  verifyArtifacts(options?: { repair?: boolean }): Promise<VerifyReport>
 
   close(): Promise<void>
 }
