@@ -132,11 +132,16 @@ export class HttpRegistry implements Registry {
     return this.json('GET', '/api/v1/model-versions', { query })
   }
 
-  setAlias(name: string, alias: string, version: number): Promise<AliasDoc> {
+  setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options: { force?: boolean } = {},
+  ): Promise<AliasDoc> {
     return this.json(
       'PUT',
       `/api/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
-      { json: { version } },
+      { json: { version, force: Boolean(options.force) } },
     )
   }
 
@@ -222,10 +227,10 @@ export class HttpDeployments implements Deployments {
   deploy(
     ref: string,
     name: string,
-    options: { batching: DeploymentRecord['batching'] },
+    options: { batching: DeploymentRecord['batching']; force?: boolean },
   ): Promise<DeploymentDoc> {
     return this.http.json('PUT', `/api/v1/deployments/${encodeURIComponent(name)}`, {
-      json: { model: ref, batching: options.batching },
+      json: { model: ref, batching: options.batching, force: Boolean(options.force) },
     })
   }
 
@@ -256,7 +261,12 @@ export class HttpRollouts implements Rollouts {
     return `/api/v1/deployments/${encodeURIComponent(deployment)}${rest}`
   }
 
-  async start(ref: string, deployment: string, plan: PlanInput): Promise<RolloutDoc> {
+  async start(
+    ref: string,
+    deployment: string,
+    plan: PlanInput,
+    options: { force?: boolean } = {},
+  ): Promise<RolloutDoc> {
     const text = async (source: YamlSource | undefined) =>
       typeof source === 'string' ? { name: source, text: await readYamlText(source) } : source
     return this.http.json('POST', this.path(deployment, '/rollout'), {
@@ -268,6 +278,7 @@ export class HttpRollouts implements Rollouts {
         sticky_key: plan.stickyKey,
         strategy_file: await text(plan.strategyFile),
         analysis_file: await text(plan.analysisFile),
+        force: Boolean(options.force),
       },
     })
   }

@@ -41,7 +41,11 @@ export const registerBody = z.strictObject({
   parent_version: z.number().int().positive().nullable().optional(),
 })
 
-export const aliasBody = z.strictObject({ version: z.number().int().positive() })
+export const aliasBody = z.strictObject({
+  version: z.number().int().positive(),
+  /** Point the alias at a rejected version all the same. */
+  force: z.boolean().default(false),
+})
 
 export const tagsBody = z.strictObject({
   set: z.record(z.string(), z.string()).default({}),
@@ -85,6 +89,8 @@ export const deployBody = z.strictObject({
     })
     .nullable()
     .default(null),
+  /** Deploy a rejected version all the same. */
+  force: z.boolean().default(false),
 })
 
 const yamlSource = z.strictObject({ name: z.string().min(1), text: z.string() })
@@ -100,6 +106,8 @@ export const rolloutBody = z.strictObject({
   /** A strategy file or analysis file: its name (for error messages) and YAML text. */
   strategy_file: yamlSource.optional(),
   analysis_file: yamlSource.optional(),
+  /** Roll out a rejected version all the same. */
+  force: z.boolean().default(false),
 })
 
 export const promoteBody = z.strictObject({ full: z.boolean().default(false) })

@@ -237,11 +237,16 @@ export class LocalRegistry implements Registry {
     }
   }
 
-  async setAlias(name: string, alias: string, version: number): Promise<AliasDoc> {
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options: { force?: boolean } = {},
+  ): Promise<AliasDoc> {
     checkName('model', name)
     checkName('alias', alias)
     await this.resolve(formatRef(name, version))
-    const { previous } = await this.store.setAlias(name, alias, version)
+    const { previous } = await this.store.setAlias(name, alias, version, options)
     return { schema: 'sluice.alias/v1', name, alias, version, previous_version: previous }
   }
 
@@ -270,12 +275,6 @@ export class LocalRegistry implements Registry {
     const current = await this.getModelVersion(ref)
     if (status === 'rejected' && !reason) {
       throw new SluiceError('INVALID_INPUT', 'a rejected version needs a reason; pass --reason TEXT')
-    }
-    if (status === 'archived' && current.aliases.length) {
-      throw new SluiceError(
-        'CONFLICT',
-        `${formatRef(current.name, current.version)} holds alias ${current.aliases.join(', ')}; move or remove the alias first (\`sluice models unalias ${current.name} ${current.aliases[0]}\`)`,
-      )
     }
     await this.store.setStatus(current.name, current.version, status, reason)
     return this.getModelVersion(formatRef(current.name, current.version))
