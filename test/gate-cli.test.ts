@@ -314,5 +314,46 @@ describe('sluice gate', () => {
     }
     const asJson = await gate('--evaluation', 'good.json', '--against', 'nope@1', '--json')
     expect(json(asJson)).toMatchObject({ schema: 'sluice.error/v1', error: { code: 'NOT_FOUND' } })
+    const device = await gate('--evaluation', '/dev/zero', '--rules', 'thresholds.yaml')
+    expect([device.code, device.stderr]).toEqual([
+      2,
+      expect.stringContaining('/dev/zero is not a regular file'),
+    ])
+  })
+
+  it('takes the evaluation of an unnamed model (model.name null, as docs/schemas/evaluation.md allows)', async () => {
+    for (const name of ['good', 'weak']) {
+      const doc = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8'))
+      doc.model = { ...doc.model, name: null, version: null }
+      writeFileSync(path.join(dir, `${name}-unnamed.json`), JSON.stringify(doc))
+    }
+    // Absolute rules only: nothing to compare with, and no name is needed.
+    const absolute = await gate('--evaluation', 'good-unnamed.json', '--rules', 'thresholds.yaml', '--json')
+    expect(absolute.code, absolute.stderr).toBe(0)
+    expect(json<GateResult>(absolute).candidate).toMatchObject({ name: null, version: null })
+    const human = await gate('--evaluation', 'good-unnamed.json', '--rules', 'thresholds.yaml')
+    expect(human.stdout).toMatch(/^gate passed \(1 rules?\) — unnamed model\n/)
+    // Against a baseline file that is unnamed too, and against a registered model.
+    const vsFile = await gate(
+      '--evaluation',
+      'good-unnamed.json',
+      '--baseline',
+      'weak-unnamed.json',
+      '--json',
+    )
+    expect(vsFile.code, vsFile.stderr).toBe(0)
+    expect(json<GateResult>(vsFile)).toMatchObject({ passed: true, baseline: { name: null, version: null } })
+    const vsModel = await gate(
+      '--evaluation',
+      'good-unnamed.json',
+      '--against',
+      'lateness@champion',
+      '--json',
+    )
+    expect(vsModel.code, vsModel.stderr).toBe(0)
+    expect(json<GateResult>(vsModel)).toMatchObject({
+      candidate: { name: null },
+      baseline: { name: 'lateness', version: 1 },
+    })
   })
 })

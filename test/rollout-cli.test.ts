@@ -197,7 +197,10 @@ describe('sluice rollouts against a running server', () => {
     expect((await status()).state).toBe('idle')
   })
 
-  it('rolls a canary whose predictions drift from the stable back within seconds, and rejects it', async () => {
+  it('rolls a canary whose predictions drift from the stable back within seconds, rejects it and moves its aliases', async () => {
+    // A pipeline named the candidate before rolling it out: once rejected, it must not keep the names.
+    for (const alias of ['champion', 'candidate'])
+      expect((await run('models', 'alias', 'delay', alias, '3')).code).toBe(0)
     const load = traffic()
     await new Promise((r) => setTimeout(r, 500))
     const started = Date.now()
@@ -244,7 +247,45 @@ describe('sluice rollouts against a running server', () => {
     )
     expect(v3.status).toBe('rejected')
     expect(v3.status_reason).toContain('prediction_drift')
+    expect(v3.status_reason).toMatch(/ — rollout ro_\w+ on deployment "flights", /)
+    const v1 = json<{ aliases: string[] }>(await run('models', 'show', 'delay@champion', '--json'))
+    expect(v1).toMatchObject({ version: 1, aliases: ['candidate', 'champion'] })
+    const history = json<{ items: { kind: string; message: string }[] }>(
+      await run('rollout', 'history', 'flights', '--limit', '1000', '--json'),
+    )
+    expect(history.items.filter((d) => d.kind === 'alias').map((d) => d.message)).toEqual([
+      'delay@champion moved from version 3 to 1: version 3 was rejected',
+      'delay@candidate moved from version 3 to 1: version 3 was rejected',
+    ])
   }, 60_000)
+
+  it('refuses to name or deploy the rejected version without --force, and to archive the served one', async () => {
+    const alias = await run('models', 'alias', 'delay', 'again', '3')
+    expect([alias.code, alias.stderr]).toEqual([
+      2,
+      expect.stringMatching(
+        /delay@3 was rejected \(rolled back to delay@1: rule prediction_drift .* — rollout ro_\w+ on deployment "flights", [^)]+\); give it the alias again anyway with --force/,
+      ),
+    ])
+    const deployed = await run('deploy', 'delay@3', '--deployment', 'flights')
+    expect([deployed.code, deployed.stderr]).toEqual([
+      2,
+      expect.stringContaining('deploy it anyway with --force'),
+    ])
+    const canary = await run('deploy', 'delay@3', '--deployment', 'flights', '--strategy', 'canary')
+    expect([canary.code, canary.stderr]).toEqual([
+      2,
+      expect.stringContaining('roll it out anyway with --force'),
+    ])
+    expect((await run('models', 'alias', 'delay', 'suspect', '3', '--force')).code).toBe(0)
+    expect((await run('models', 'unalias', 'delay', 'suspect')).code).toBe(0)
+    const archive = await run('models', 'archive', 'delay@1')
+    expect([archive.code, archive.stderr]).toEqual([
+      2,
+      expect.stringContaining('delay@1 answers deployment "flights" (its stable version)'),
+    ])
+    expect((await status()).stable.version).toBe(1)
+  })
 
   it('promotes a healthy canary through its steps: new stable, champion alias, production status', async () => {
     const load = traffic()
@@ -403,9 +444,15 @@ describe('sluice rollouts against a running server', () => {
     expect((await status()).state).toBe('paused')
     const promoted = json<RolloutDoc>(await run('rollout', 'promote', 'flights', '--json'))
     expect([promoted.state, promoted.stable.version]).toEqual(['promoted', 6])
+    expect(json<{ version: number }>(await run('models', 'show', 'delay@champion', '--json')).version).toBe(6)
     const back = json<{ from: number; to: number }>(await run('rollback', 'flights', '--json'))
-    expect(back).toMatchObject({ from: 6, to: 2 })
+    expect(back).toMatchObject({
+      from: 6,
+      to: 2,
+      aliases: [{ model: 'delay', alias: 'champion', from: 6, to: 2 }],
+    })
     expect(json<{ status: string }>(await run('models', 'show', 'delay@6', '--json')).status).toBe('rejected')
+    expect(json<{ version: number }>(await run('models', 'show', 'delay@champion', '--json')).version).toBe(2)
     expect((await status()).stable.version).toBe(2)
   }, 60_000)
 
@@ -480,6 +527,7 @@ describe('sluice rollouts against a running server', () => {
       file,
       '--steps',
       '50',
+      '--force', // version 5 was rejected by the shadow test above
       '--json',
     )
     expect(r.code, r.stderr).toBe(0)
@@ -541,7 +589,26 @@ describe('sluice rollouts against a running server', () => {
         model: 'delay',
         from: 2,
         to: 1,
+        aliases: [{ model: 'delay', alias: 'champion', from: 2, to: 1 }],
       })
+      // The REST API refuses the rejected version with 409 and the reason; `force` allows an alias.
+      const put = (route: string, body: unknown) =>
+        fetch(`${apiUrl}/api/v1${route}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      for (const [route, body] of [
+        ['/models/delay/aliases/champion', { version: 2 }],
+        ['/deployments/flights', { model: 'delay@2' }],
+      ] as const) {
+        const refused = await put(route, body)
+        expect(refused.status, route).toBe(409)
+        expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+          /^delay@2 was rejected \(rolled back by hand to version 1 — deployment "flights", [^)]+\); .* anyway with --force \(REST: "force": true\)$/,
+        )
+      }
+      expect((await put('/models/delay/aliases/suspect', { version: 2, force: true })).status).toBe(200)
       const spec = (await (await fetch(`${apiUrl}/openapi.json`)).json()) as {
         paths: Record<string, unknown>
       }

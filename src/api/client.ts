@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs'
-import { lstat, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { getToPath, putPath } from '../artifacts/transfer.js'
 import type { GcReport, VerifyReport } from '../artifacts/types.js'
 import { verifying } from '../artifacts/verifying.js'
 import { ERROR_CODES, type ErrorCode, SluiceError } from '../core/errors.js'
+import { checkRegular } from '../core/regular.js'
 import type {
   ArtifactRef,
   DatasetFormat,
@@ -131,11 +132,16 @@ export class HttpRegistry implements Registry {
     return this.json('GET', '/api/v1/model-versions', { query })
   }
 
-  setAlias(name: string, alias: string, version: number): Promise<AliasDoc> {
+  setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options: { force?: boolean } = {},
+  ): Promise<AliasDoc> {
     return this.json(
       'PUT',
       `/api/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
-      { json: { version } },
+      { json: { version, force: Boolean(options.force) } },
     )
   }
 
@@ -163,9 +169,7 @@ export class HttpRegistry implements Registry {
     file: string,
     options: { format?: DatasetFormat; source?: string } = {},
   ): Promise<DatasetAddDoc> {
-    const s = await lstat(file).catch(() => null)
-    if (!s?.isFile())
-      throw new SluiceError('UNREADABLE_FILE', `${file} does not exist or is not a file; check the path`)
+    await checkRegular(file, 'file')
     const query = new URLSearchParams({ source: options.source ?? path.basename(file) })
     if (options.format) query.set('format', options.format)
     return this.json('POST', `/api/v1/datasets/${encodeURIComponent(name)}/versions`, {
@@ -193,8 +197,8 @@ export class HttpRegistry implements Registry {
     })
   }
 
-  verifyArtifacts(): Promise<VerifyReport> {
-    return this.json('POST', '/api/v1/artifacts/verify')
+  verifyArtifacts(options: { repair?: boolean } = {}): Promise<VerifyReport> {
+    return this.json('POST', '/api/v1/artifacts/verify', { json: { repair: Boolean(options.repair) } })
   }
 
   async close(): Promise<void> {}
@@ -223,10 +227,10 @@ export class HttpDeployments implements Deployments {
   deploy(
     ref: string,
     name: string,
-    options: { batching: DeploymentRecord['batching'] },
+    options: { batching: DeploymentRecord['batching']; force?: boolean },
   ): Promise<DeploymentDoc> {
     return this.http.json('PUT', `/api/v1/deployments/${encodeURIComponent(name)}`, {
-      json: { model: ref, batching: options.batching },
+      json: { model: ref, batching: options.batching, force: Boolean(options.force) },
     })
   }
 
@@ -257,7 +261,12 @@ export class HttpRollouts implements Rollouts {
     return `/api/v1/deployments/${encodeURIComponent(deployment)}${rest}`
   }
 
-  async start(ref: string, deployment: string, plan: PlanInput): Promise<RolloutDoc> {
+  async start(
+    ref: string,
+    deployment: string,
+    plan: PlanInput,
+    options: { force?: boolean } = {},
+  ): Promise<RolloutDoc> {
     const text = async (source: YamlSource | undefined) =>
       typeof source === 'string' ? { name: source, text: await readYamlText(source) } : source
     return this.http.json('POST', this.path(deployment, '/rollout'), {
@@ -269,6 +278,7 @@ export class HttpRollouts implements Rollouts {
         sticky_key: plan.stickyKey,
         strategy_file: await text(plan.strategyFile),
         analysis_file: await text(plan.analysisFile),
+        force: Boolean(options.force),
       },
     })
   }

@@ -11,6 +11,7 @@ import {
   rolloutBody,
   statusBody,
   tagsBody,
+  verifyBody,
 } from './schemas.js'
 
 type Json = Record<string, unknown>
@@ -182,7 +183,8 @@ export function openApiDocument(): Json {
       },
       '/api/v1/artifacts/verify': {
         post: {
-          summary: 'Re-hash every blob',
+          summary: 'Re-hash every blob and serving copy (optional body: {"repair": true})',
+          requestBody: { ...body(verifyBody), required: false },
           responses: { 200: ok('Report', { type: 'object' }), ...errors },
         },
       },

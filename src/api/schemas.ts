@@ -50,7 +50,11 @@ export const registerBody = z.strictObject({
   parent_version: z.number().int().positive().nullable().optional(),
 })
 
-export const aliasBody = z.strictObject({ version: z.number().int().positive() })
+export const aliasBody = z.strictObject({
+  version: z.number().int().positive(),
+  /** Point the alias at a rejected version all the same. */
+  force: z.boolean().default(false),
+})
 
 export const tagsBody = z.strictObject({
   set: z.record(short, text).default({}),
@@ -78,6 +82,11 @@ export const gcBody = z.strictObject({
   grace_seconds: z.number().nonnegative().default(3600),
 })
 
+export const verifyBody = z.strictObject({
+  /** Replace damaged serving copies from the artifact store. */
+  repair: z.boolean().default(false),
+})
+
 export const deployBody = z.strictObject({
   /** NAME@REF: a version number, `latest` or an alias (resolved now and recorded). */
   model: short.min(1),
@@ -89,6 +98,8 @@ export const deployBody = z.strictObject({
     })
     .nullable()
     .default(null),
+  /** Deploy a rejected version all the same. */
+  force: z.boolean().default(false),
 })
 
 const yamlSource = z.strictObject({ name: short.min(1), text: long })
@@ -104,6 +115,8 @@ export const rolloutBody = z.strictObject({
   /** A strategy file or analysis file: its name (for error messages) and YAML text. */
   strategy_file: yamlSource.optional(),
   analysis_file: yamlSource.optional(),
+  /** Roll out a rejected version all the same. */
+  force: z.boolean().default(false),
 })
 
 export const promoteBody = z.strictObject({ full: z.boolean().default(false) })

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { SluiceError } from '../core/errors.js'
 import type { Digest } from '../core/hash.js'
+import { checkRegular } from '../core/regular.js'
 import type { ArtifactRef } from '../core/types.js'
 import { checkRelativePath, type ManifestEntry, readManifest, serializeManifest } from './manifest.js'
 import type { ArtifactStore, BlobInfo, BlobSource } from './types.js'
@@ -29,21 +30,10 @@ export function localSink(store: ArtifactStore): ArtifactSink {
 
 /** Stores a file, or a folder as a manifest of its files. `size` of a folder is the sum of its files. */
 export async function putPath(sink: ArtifactSink, source: string): Promise<ArtifactRef> {
-  const s = await lstat(source).catch(() => null)
-  if (!s) {
-    throw new SluiceError(
-      'UNREADABLE_FILE',
-      `${source} does not exist; give the path of a file or folder to store`,
-    )
-  }
+  // A link given here is followed (inside a folder, links are refused: they could point anywhere).
+  const s = await checkRegular(source, 'file-or-folder')
   if (s.isFile())
     return { ...(await sink.putBlob(createReadStream(source, { highWaterMark: 1 << 20 }))), kind: 'file' }
-  if (!s.isDirectory()) {
-    throw new SluiceError(
-      'UNREADABLE_FILE',
-      `${source} is neither a file nor a folder; artifacts are files or folders`,
-    )
-  }
   const entries: ManifestEntry[] = []
   for (const rel of await listFiles(source)) {
     const file = path.join(source, ...rel.split('/'))
@@ -55,7 +45,7 @@ export async function putPath(sink: ArtifactSink, source: string): Promise<Artif
 }
 
 /** Files under `dir`, as sorted POSIX relative paths. Symbolic links are refused: they could point anywhere. */
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = []
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     a.name < b.name ? -1 : 1,

@@ -41,6 +41,8 @@ export interface GcReport {
   dry_run: boolean
   blobs: { digest: Digest; size: number }[]
   temp_files: { name: string; size: number; reason: string }[]
+  /** Request bodies a server spooled (`<home>/tmp/upload-*`) and left behind when it stopped. */
+  spool_files: { name: string; size: number; reason: string }[]
   bytes: number
   kept: number
 }
@@ -54,4 +56,15 @@ export interface VerifyReport {
   missing: string[]
   /** Leftovers of interrupted writes: never visible as blobs; `sluice artifacts gc` removes them. */
   temp_files: number
+  /** The model server's copies of the artifacts it loads (`<home>/serving`), re-hashed too. */
+  serving_copies: { checked: number; corrupt: CopyProblem[] }
+}
+
+/** A restored copy of an artifact whose bytes no longer hash to its digest. */
+export interface CopyProblem {
+  path: string
+  digest: string
+  reason: string
+  /** Replaced by a fresh copy from the artifact store (`verify --repair`). */
+  repaired: boolean
 }

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { isSluiceError, SluiceError } from '../core/errors.js'
 import { sha256File } from '../core/hash.js'
 import { nestsDeeperThan, tooDeep } from '../core/nesting.js'
+import { checkRegular } from '../core/regular.js'
 import { loadFrame } from '../data/load.js'
 import { type PairedPredictions, pairPredictions } from '../gates/paired.js'
 import { type GateRules, parseGateRules } from '../gates/rules.js'
@@ -172,6 +173,7 @@ async function checkFingerprint(file: string, expected: string, what: string): P
 }
 
 async function readText(file: string, what: string): Promise<string> {
+  await checkRegular(file, 'file') // a device would be read forever
   try {
     return await readFile(file, 'utf8')
   } catch {

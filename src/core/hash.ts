@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { SluiceError } from './errors.js'
+import { checkRegular } from './regular.js'
 
 /** A content digest as written everywhere in sluice: `sha256:` followed by 64 lowercase hex digits. */
 export type Digest = `sha256:${string}`
@@ -31,8 +32,10 @@ export function sha256Bytes(data: Uint8Array | string): Digest {
 /**
  * Reads a file through SHA-256 in constant memory. Two buffers alternate, so the next read is in
  * flight while the previous chunk is hashed (reads run on libuv's pool, hashing on this thread).
+ * Only a regular file is read (a device never ends; opening a FIFO blocks).
  */
 export async function sha256File(file: string): Promise<{ digest: Digest; size: number }> {
+  await checkRegular(file, 'file')
   const hash = createHash('sha256')
   const handle = await open(file, 'r')
   try {

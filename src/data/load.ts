@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { SluiceError } from '../core/errors.js'
+import { checkRegular } from '../core/regular.js'
 import { DATASET_FORMATS, type DatasetFormat } from '../core/types.js'
 import { availableThreads, WorkerPool, workerScript } from '../core/workers.js'
 import type { Frame } from './frame.js'
@@ -39,9 +40,7 @@ export async function loadFrame(
   file: string,
   options: LoadOptions = {},
 ): Promise<{ frame: Frame; format: DatasetFormat }> {
-  const s = await stat(file).catch(() => null)
-  if (!s) throw new SluiceError('UNREADABLE_FILE', `${file} does not exist; check the path`)
-  if (!s.isFile()) throw new SluiceError('UNREADABLE_FILE', `${file} is not a file`)
+  const s = await checkRegular(file, 'file')
   if (s.size === 0) throw new SluiceError('UNREADABLE_FILE', `${file} is empty`)
   if (options.format && !DATASET_FORMATS.includes(options.format)) {
     throw new SluiceError(

@@ -1,9 +1,9 @@
 import { fmt } from './conditions.js'
 import type { GateResult, GateRuleResult } from './types.js'
 
-/** `NAME@VERSION`, or the file name for a model evaluated from a file. */
-const modelLabel = (m: { name: string; version: number | null }) =>
-  m.version === null ? m.name : `${m.name}@${m.version}`
+/** `NAME@VERSION`, or the file name for a model evaluated from a file (`unnamed model` when it has none). */
+const modelLabel = (m: { name: string | null; version: number | null }) =>
+  `${m.name ?? 'unnamed model'}${m.version === null ? '' : `@${m.version}`}`
 
 export const formatObserved = (r: GateRuleResult): string => (r.observed === null ? '—' : fmt(r.observed))
 export const formatExpected = (r: GateRuleResult): string => `${r.operator} ${fmt(r.expected)}`

@@ -42,8 +42,9 @@ export interface ConfidenceInterval {
 export interface GateResult {
   schema: 'sluice.gate/v1'
   passed: boolean
-  candidate: { name: string; version: number | null; dataset: string; fingerprint: string }
-  baseline: { name: string; version: number | null } | null
+  /** `name` as the evaluation gave it: null for an unnamed model (a file). */
+  candidate: { name: string | null; version: number | null; dataset: string; fingerprint: string }
+  baseline: { name: string | null; version: number | null } | null
   /** Why there is no baseline, when there is none. */
   note: string | null
   summary: { rules: number; passed: number; failed: number }

@@ -9,7 +9,9 @@ export type MetricValue = number | number[][]
 export interface EvaluationDoc {
   schema: 'sluice.evaluation/v1'
   model: {
-    name: string
+    /** The registered name; `sluice evaluate FILE` writes the file's name; null: unnamed (a gate needs no name). */
+    name: string | null
+    /** The registered version; null for a model given as a file. */
     version: number | null
     /** SHA-256 of the ONNX file evaluated; absent from documents written before it was recorded. */
     digest?: Digest
@@ -33,7 +35,7 @@ const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/) as unknown as z.ZodType
 const evaluationSchema = z.looseObject({
   schema: z.literal('sluice.evaluation/v1'),
   model: z.looseObject({
-    name: z.string(),
+    name: z.string().nullable(),
     version: z.number().int().nullable(),
     digest: digest.optional(),
     size_bytes: z.number().nonnegative(),

@@ -1,6 +1,7 @@
-import { readdir, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { SluiceError } from '../core/errors.js'
+import { checkRegular } from '../core/regular.js'
 import type { Signature } from '../core/types.js'
 
 /**
@@ -10,9 +11,7 @@ import type { Signature } from '../core/types.js'
 export async function inspectModel(artifactPath: string, flavor: string): Promise<{ signature: Signature }> {
   if (flavor !== 'onnx')
     throw new SluiceError('INVALID_INPUT', `unknown flavor "${flavor}"; supported flavors: onnx`)
-  const s = await stat(artifactPath).catch(() => null)
-  if (!s)
-    throw new SluiceError('UNREADABLE_FILE', `${artifactPath} does not exist; give the model file or folder`)
+  const s = await checkRegular(artifactPath, 'file-or-folder')
   let file = artifactPath
   if (s.isDirectory()) {
     const names = (await readdir(artifactPath)).filter((n) => n.endsWith('.onnx'))

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import ort from 'onnxruntime-node'
-import { SluiceError } from '../core/errors.js'
+import { isSluiceError, SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
+import { checkRegular } from '../core/regular.js'
 import type { Signature, TensorDatatype, TensorSpec } from '../core/types.js'
 import { availableThreads, WorkerPool, workerScript } from '../core/workers.js'
 import type { Frame } from '../data/frame.js'
@@ -88,8 +89,10 @@ export class OnnxModel {
   ): Promise<OnnxModel> {
     let bytes: Uint8Array
     try {
+      if (typeof source === 'string') await checkRegular(source, 'file')
       bytes = typeof source === 'string' ? await readFile(source) : source
-    } catch {
+    } catch (e) {
+      if (isSluiceError(e)) throw e
       throw new SluiceError('UNREADABLE_FILE', `${label} cannot be read; check the path`)
     }
     let session: ort.InferenceSession

@@ -1,14 +1,16 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import path from 'node:path'
+import { verifyCopies } from '../artifacts/copies.js'
 import { expandReferences, readManifest } from '../artifacts/manifest.js'
 import { openArtifactStore } from '../artifacts/open.js'
 import { getToPath, localSink, putPath } from '../artifacts/transfer.js'
 import type { ArtifactStore, GcReport, VerifyReport } from '../artifacts/types.js'
 import { type Clock, isoNow, systemClock } from '../core/clock.js'
 import type { ResolvedConfig } from '../core/config.js'
-import { SluiceError } from '../core/errors.js'
-import { sha256File } from '../core/hash.js'
+import { isSluiceError, SluiceError } from '../core/errors.js'
+import { type Digest, sha256File } from '../core/hash.js'
+import { homeFolders } from '../core/home.js'
+import { sweepSpool } from '../core/spool.js'
 import {
   type ArtifactRef,
   type DatasetFormat,
@@ -41,16 +43,26 @@ import { parseWhere } from './where.js'
 export const FLAVORS = ['onnx'] as const
 const MAX_TAG_VALUE = 5000
 
-/** The registry working directly on a metadata store and an artifact store. */
+/**
+ * The registry working directly on a metadata store and an artifact store — and, when it knows
+ * the home, on the home's other folders: the server's serving copies (`verifyArtifacts` checks
+ * them) and its upload spool (`gcArtifacts` clears what crashed servers left there).
+ */
 export class LocalRegistry implements Registry {
+  private readonly clock: Clock
+  private readonly folders: ReturnType<typeof homeFolders> | null
+
   constructor(
     readonly store: Store,
     readonly artifacts: ArtifactStore,
-    private readonly clock: Clock = systemClock,
-  ) {}
+    options: { clock?: Clock; home?: string } = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.folders = options.home === undefined ? null : homeFolders(options.home)
+  }
 
-  static async open(config: Pick<ResolvedConfig, 'store' | 'artifacts'>): Promise<LocalRegistry> {
-    return new LocalRegistry(await openStore(config), openArtifactStore(config))
+  static async open(config: Pick<ResolvedConfig, 'store' | 'artifacts' | 'home'>): Promise<LocalRegistry> {
+    return new LocalRegistry(await openStore(config), openArtifactStore(config), { home: config.home })
   }
 
   storeArtifact(source: string): Promise<ArtifactRef> {
@@ -225,11 +237,16 @@ export class LocalRegistry implements Registry {
     }
   }
 
-  async setAlias(name: string, alias: string, version: number): Promise<AliasDoc> {
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options: { force?: boolean } = {},
+  ): Promise<AliasDoc> {
     checkName('model', name)
     checkName('alias', alias)
     await this.resolve(formatRef(name, version))
-    const { previous } = await this.store.setAlias(name, alias, version)
+    const { previous } = await this.store.setAlias(name, alias, version, options)
     return { schema: 'sluice.alias/v1', name, alias, version, previous_version: previous }
   }
 
@@ -259,12 +276,6 @@ export class LocalRegistry implements Registry {
     if (status === 'rejected' && !reason) {
       throw new SluiceError('INVALID_INPUT', 'a rejected version needs a reason; pass --reason TEXT')
     }
-    if (status === 'archived' && current.aliases.length) {
-      throw new SluiceError(
-        'CONFLICT',
-        `${formatRef(current.name, current.version)} holds alias ${current.aliases.join(', ')}; move or remove the alias first (\`sluice models unalias ${current.name} ${current.aliases[0]}\`)`,
-      )
-    }
     await this.store.setStatus(current.name, current.version, status, reason)
     return this.getModelVersion(formatRef(current.name, current.version))
   }
@@ -285,22 +296,17 @@ export class LocalRegistry implements Registry {
     options: { format?: DatasetFormat; source?: string } = {},
   ): Promise<DatasetAddDoc> {
     checkName('dataset', name)
-    const s = await stat(file).catch(() => null)
-    if (!s?.isFile())
-      throw new SluiceError('UNREADABLE_FILE', `${file} does not exist or is not a file; check the path`)
-    const { digest, size } = await sha256File(file)
+    const { digest, size } = await sha256File(file) // a regular file only (core/regular.ts)
     const existing = await this.store.findDatasetVersion(name, digest)
-    if (existing) return { ...datasetDoc(existing), schema: 'sluice.dataset-add/v1', created: false }
+    if (existing) {
+      // The same bytes again: they also repair the stored blob, should it be damaged or gone.
+      if (!(await this.blobIntact(digest))) await this.putFile(file, digest)
+      return { ...datasetDoc(existing), schema: 'sluice.dataset-add/v1', created: false }
+    }
 
     // Read it fully before storing anything: a file that does not parse leaves no trace.
     const { frame, format } = await loadFrame(file, { format: options.format })
-    const stored = await this.artifacts.put(createReadStream(file, { highWaterMark: 1 << 20 }))
-    if (stored.digest !== digest) {
-      throw new SluiceError(
-        'CONFLICT',
-        `${file} changed while it was being added; add it again once nothing is writing to it`,
-      )
-    }
+    await this.putFile(file, digest)
     const { record, created } = await this.store.addDatasetVersion({
       name,
       digest,
@@ -312,6 +318,30 @@ export class LocalRegistry implements Registry {
       created_at: isoNow(this.clock),
     })
     return { ...datasetDoc(record), schema: 'sluice.dataset-add/v1', created }
+  }
+
+  /** Stores a file whose digest was computed before; it must still have those bytes. */
+  private async putFile(file: string, digest: Digest): Promise<void> {
+    const stored = await this.artifacts.put(createReadStream(file, { highWaterMark: 1 << 20 }))
+    if (stored.digest !== digest) {
+      throw new SluiceError(
+        'CONFLICT',
+        `${file} changed while it was being added; add it again once nothing is writing to it`,
+      )
+    }
+  }
+
+  /** Whether the blob is stored and still hashes to its digest (one read, no write). */
+  private async blobIntact(digest: Digest): Promise<boolean> {
+    try {
+      for await (const _ of await this.artifacts.open(digest)) {
+        // reading is the check
+      }
+      return true
+    } catch (e) {
+      if (isSluiceError(e, 'ARTIFACT_CORRUPT') || isSluiceError(e, 'ARTIFACT_MISSING')) return false
+      throw e
+    }
   }
 
   private async datasetVersion(ref: string): Promise<DatasetVersionRecord> {
@@ -358,16 +388,30 @@ export class LocalRegistry implements Registry {
         `cannot collect garbage safely: folder manifest ${unreadable[0]!.digest} is unreadable (${unreadable[0]!.reason}); run \`sluice artifacts verify\``,
       )
     }
-    return this.artifacts.gc(digests, options)
+    const report = await this.artifacts.gc(digests, options)
+    if (this.folders) {
+      report.spool_files = sweepSpool(this.folders.spool, options.apply)
+      report.bytes += report.spool_files.reduce((n, f) => n + f.size, 0)
+    }
+    return report
   }
 
-  async verifyArtifacts(): Promise<VerifyReport> {
+  async verifyArtifacts(options: { repair?: boolean } = {}): Promise<VerifyReport> {
     const { digests, unreadable } = await expandReferences(this.artifacts, await this.store.blobReferences())
     const report = await this.artifacts.verify(digests)
     for (const u of unreadable) {
       if (!report.corrupt.some((c) => c.digest === u.digest)) report.corrupt.push(u)
     }
-    report.ok = report.corrupt.length === 0 && report.missing.length === 0
+    if (this.folders)
+      report.serving_copies = await verifyCopies(
+        this.folders.serving,
+        this.artifacts,
+        Boolean(options.repair),
+      )
+    report.ok =
+      report.corrupt.length === 0 &&
+      report.missing.length === 0 &&
+      report.serving_copies.corrupt.every((c) => c.repaired)
     return report
   }
 

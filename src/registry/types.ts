@@ -24,9 +24,14 @@ export interface Registry {
   registerModelVersion(input: RegisterInput): Promise<ModelVersionDoc>
   getModelVersion(ref: string): Promise<ModelVersionDoc>
   searchModelVersions(query: SearchQuery): Promise<ModelVersionListDoc>
-  setAlias(name: string, alias: string, version: number): Promise<AliasDoc>
+  /** A rejected version gets an alias only with `force` (CONFLICT saying why otherwise). */
+  setAlias(name: string, alias: string, version: number, options?: { force?: boolean }): Promise<AliasDoc>
   deleteAlias(name: string, alias: string): Promise<AliasDoc>
   tagModelVersion(ref: string, set: Record<string, string>, remove: string[]): Promise<ModelVersionDoc>
+  /**
+   * `archived` is refused while the version holds an alias, answers a deployment or gets traffic
+   * from a rollout; `rejected` while it holds an alias (a rollback moves them, see rollout/service.ts).
+   */
   setModelStatus(ref: string, status: ModelStatus, reason: string | null): Promise<ModelVersionDoc>
   modelCard(ref: string): Promise<string>
 
@@ -41,7 +46,8 @@ export interface Registry {
   listDatasetVersions(name: string): Promise<DatasetVersionListDoc>
 
   gcArtifacts(options: { apply: boolean; graceMs: number }): Promise<GcReport>
-  verifyArtifacts(): Promise<VerifyReport>
+  /** With `repair`, damaged serving copies are replaced from the artifact store. */
+  verifyArtifacts(options?: { repair?: boolean }): Promise<VerifyReport>
 
   close(): Promise<void>
 }

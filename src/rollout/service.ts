@@ -2,6 +2,7 @@ import { SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkLoads, deploy } from '../serving/deploy.js'
+import { type AliasMove, aliasMoveDecision, rejectedRefusal } from '../store/rejections.js'
 import type { RolloutDecision, RolloutRecord } from '../store/types.js'
 import {
   type Decision,
@@ -13,6 +14,7 @@ import {
   transition,
 } from './machine.js'
 import { buildPlan, type Plan, type PlanInput } from './plan.js'
+import { rejectionOf } from './rejections.js'
 import type { RolloutSpec } from './spec.js'
 
 /**
@@ -27,6 +29,7 @@ export async function beginRollout(
   ref: string,
   plan: Plan,
   now = Date.now(),
+  options: { force?: boolean } = {},
 ): Promise<RolloutRecord> {
   const current = await registry.store.deployments.getDeployment(deployment)
   if (!current)
@@ -45,6 +48,11 @@ export async function beginRollout(
       throw new SluiceError(
         'USAGE',
         `${v.name}@${v.version} is already the stable version of "${deployment}"; roll out another version`,
+      )
+    if (v.status === 'rejected' && !options.force)
+      throw new SluiceError(
+        'CONFLICT',
+        rejectedRefusal(`${v.name}@${v.version}`, v.status_reason, 'roll it out'),
       )
     if (candidates.some((c) => c.model === v.name && c.version === v.version))
       throw new SluiceError('USAGE', `${v.name}@${v.version} is named twice; give each arm once`)
@@ -93,23 +101,40 @@ export async function runningRollout(registry: LocalRegistry, deployment: string
   return latest
 }
 
+export interface Moved {
+  record: RolloutRecord
+  state: RolloutState
+  /** What the move decided, with the alias moves of the versions it rejected (`kind: alias`). */
+  decisions: Decision[]
+  aliases: AliasMove[]
+}
+
 /**
- * Applies an event to a rollout and writes the result (state, routing, decisions, and on its end
- * the deployment's new stable version) in one transaction; then marks the registry: a promoted
- * version becomes `production` with the `champion` alias, a version the analysis failed `rejected`.
- * Returns null when another process moved the rollout first (`record` is then stale).
+ * Applies an event to a rollout and writes the result in one transaction: state, routing,
+ * decisions, on its end the deployment's new stable version, and the versions it rejects (a
+ * version the analysis failed, or, `byHand`, the candidates of a rollout a person rolled back)
+ * with the aliases that named them moved to the version the deployment answers with now. A
+ * promoted version then becomes `production` with the `champion` alias. Returns null when another
+ * process moved the rollout first (`record` is then stale).
  */
 export async function moveRollout(
   registry: LocalRegistry,
   record: RolloutRecord,
   event: RolloutEvent,
   beforeWrite?: (state: RolloutState) => void,
-): Promise<{ record: RolloutRecord; state: RolloutState; decisions: Decision[] } | null> {
+  options: { byHand?: string } = {},
+): Promise<Moved | null> {
   const spec = record.spec as unknown as RolloutSpec
   const { state, decisions } = transition(spec, record.state as unknown as RolloutState, event)
-  if (decisions.length === 0) return { record, state, decisions }
+  if (decisions.length === 0) return { record, state, decisions, aliases: [] }
   beforeWrite?.(state)
   const result = state.result
+  const at = new Date(event.now).toISOString()
+  const reject = rejectionOf(decisions, state, {
+    rollout: record.id,
+    deployment: record.deployment,
+    ...(options.byHand !== undefined && { byHand: options.byHand }),
+  })
   const written = await registry.store.rollouts.updateRollout({
     id: record.id,
     revision: record.revision,
@@ -118,12 +143,19 @@ export async function moveRollout(
     routing: routingFor(record.id, spec, state),
     ...(state.phase === 'promoted' &&
       result && { version: { model: result.model, version: result.version, alias: 'champion' } }),
+    ...(reject && { reject }),
     decisions,
-    at: new Date(event.now).toISOString(),
+    at,
   })
   if (!written) return null
-  await markRegistry(registry, decisions, state)
-  return { record: written, state, decisions }
+  await markPromotion(registry, decisions, state)
+  const aliases = written.aliases
+  return {
+    record: written.record,
+    state,
+    decisions: [...decisions, ...aliases.map((m) => aliasMoveDecision(m, at))],
+    aliases,
+  }
 }
 
 /** Moves the running rollout, retrying when another process moved it between our read and write. */
@@ -131,31 +163,23 @@ export async function moveRunning(
   registry: LocalRegistry,
   deployment: string,
   event: (now: number) => RolloutEvent,
-): Promise<{ record: RolloutRecord; state: RolloutState; decisions: Decision[] }> {
+  options: { byHand?: string } = {},
+): Promise<Moved> {
   for (let attempt = 0; ; attempt++) {
     const record = await runningRollout(registry, deployment)
-    const moved = await moveRollout(registry, record, event(Date.now()))
+    const moved = await moveRollout(registry, record, event(Date.now()), undefined, options)
     if (moved) return moved
     if (attempt >= 4)
       throw new SluiceError('STORE_BUSY', `rollout of "${deployment}" kept changing under us; try again`)
   }
 }
 
-async function markRegistry(
+async function markPromotion(
   registry: LocalRegistry,
   decisions: Decision[],
   state: RolloutState,
 ): Promise<void> {
-  const model = (version: number) =>
-    state.candidates.find((c) => c.version === version)?.model ?? state.stable.model
   for (const d of decisions) {
-    if (d.kind === 'reject') {
-      const v = d.detail.version as number
-      await registry.setModelStatus(`${model(v)}@${v}`, 'rejected', String(d.detail.reason))
-    }
-    if (d.kind === 'abort' && d.detail.manual === false)
-      for (const v of d.detail.rejected as number[])
-        await registry.setModelStatus(`${model(v)}@${v}`, 'rejected', d.message)
     if (d.kind === 'promote' && state.result) {
       await registry.setModelStatus(`${state.result.model}@${state.result.version}`, 'production', null)
       await registry.setAlias(state.result.model, 'champion', state.result.version)
@@ -201,28 +225,29 @@ export async function rolloutStatus(registry: LocalRegistry, deployment: string,
 export type RolloutDoc = Awaited<ReturnType<typeof rolloutStatus>>
 
 /**
- * `sluice rollback D`: a running rollout is aborted (everything back to the stable version);
- * otherwise the deployment goes back to the last version before the current one that is not
- * rejected or archived, and the current one is marked rejected.
+ * `sluice rollback D`: a running rollout is aborted (everything back to the stable version) and its
+ * candidates marked rejected; otherwise the deployment goes back to the last version before the
+ * current one that is not rejected or archived, and the current one is marked rejected. Either way
+ * the aliases that named a rejected version move to the version answering now (or are removed
+ * when it is of another model), in the transaction that rejects it, and each move is logged.
  */
 export async function rollback(
   registry: LocalRegistry,
   deployment: string,
-): Promise<{ from: number; to: number; model: string }> {
+): Promise<{ from: number; to: number; model: string; aliases: AliasMove[] }> {
   const latest = await registry.store.rollouts.latestRollout(deployment)
   if (latest && !isEnded(latest.state as unknown as RolloutState)) {
-    const { state } = await moveRunning(registry, deployment, (now) => ({
-      type: 'abort',
-      now,
-      reason: 'manual rollback',
-      by: 'sluice rollback',
-    }))
-    for (const c of state.candidates)
-      await registry.setModelStatus(`${c.model}@${c.version}`, 'rejected', 'rolled back by hand')
+    const { state, aliases } = await moveRunning(
+      registry,
+      deployment,
+      (now) => ({ type: 'abort', now, reason: 'manual rollback', by: 'sluice rollback' }),
+      { byHand: 'rolled back by hand' },
+    )
     return {
       from: state.candidates[0]?.version ?? state.stable.version,
       to: state.stable.version,
       model: state.stable.model,
+      aliases,
     }
   }
   const current = await registry.store.deployments.getDeployment(deployment)
@@ -236,12 +261,35 @@ export async function rollback(
     const doc = await registry.getModelVersion(`${event.model}@${event.version}`)
     if (doc.status === 'rejected' || doc.status === 'archived') continue
     await deploy(registry, `${event.model}@${event.version}`, deployment, { batching: current.batching })
-    await registry.setModelStatus(
-      `${current.model}@${current.version}`,
-      'rejected',
-      `rolled back by hand to version ${event.version}`,
+    const at = new Date().toISOString()
+    const message = `rolled back by hand from ${current.model}@${current.version} to ${event.model}@${event.version}`
+    const aliases = await registry.store.rejectVersions(
+      {
+        versions: [
+          {
+            model: current.model,
+            version: current.version,
+            reason: `rolled back by hand to version ${event.version} — deployment "${deployment}", ${at}`,
+          },
+        ],
+        serving: { model: event.model, version: event.version },
+      },
+      // Logged beside the deployment's rollouts, under an id of its own.
+      {
+        rollout: newId('rb_'),
+        deployment,
+        at,
+        decisions: [
+          {
+            at,
+            kind: 'rollback',
+            message,
+            detail: { model: current.model, from: current.version, to: event.version },
+          },
+        ],
+      },
     )
-    return { from: current.version, to: event.version, model: event.model }
+    return { from: current.version, to: event.version, model: event.model, aliases }
   }
   throw new SluiceError(
     'USAGE',
@@ -256,13 +304,14 @@ export interface RolloutHistoryDoc {
   items: (RolloutDecision & { id: number })[]
 }
 
-/** `sluice.rollback/v1`: the version that answered (now rejected) and the one answering now. */
+/** `sluice.rollback/v1`: the version that answered (now rejected), the one answering now, and where their aliases went. */
 export interface RollbackDoc {
   schema: 'sluice.rollback/v1'
   deployment: string
   model: string
   from: number
   to: number
+  aliases: AliasMove[]
 }
 
 /**
@@ -270,7 +319,8 @@ export interface RollbackDoc {
  * (`localRollouts`) or a running server's REST API (`HttpRollouts`, for `--server URL`).
  */
 export interface Rollouts {
-  start(ref: string, deployment: string, plan: PlanInput): Promise<RolloutDoc>
+  /** `force` rolls out a rejected version. */
+  start(ref: string, deployment: string, plan: PlanInput, options?: { force?: boolean }): Promise<RolloutDoc>
   status(deployment: string): Promise<RolloutDoc>
   promote(deployment: string, full: boolean): Promise<RolloutDoc>
   abort(deployment: string, reason: string): Promise<RolloutDoc>
@@ -281,8 +331,8 @@ export interface Rollouts {
 
 export function localRollouts(registry: LocalRegistry, by = 'sluice rollout'): Rollouts {
   return {
-    async start(ref, deployment, input) {
-      await beginRollout(registry, deployment, ref, buildPlan(input))
+    async start(ref, deployment, input, options = {}) {
+      await beginRollout(registry, deployment, ref, buildPlan(input), Date.now(), options)
       return rolloutStatus(registry, deployment)
     },
     status: (deployment) => rolloutStatus(registry, deployment),

@@ -8,6 +8,7 @@ import { inspectModel } from '../models/inspect.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { checkName } from '../registry/names.js'
 import { parseModelRef } from '../registry/refs.js'
+import { rejectedRefusal } from '../store/rejections.js'
 import type { DeploymentEvent, DeploymentRecord } from '../store/types.js'
 import { ModelCache } from './model-cache.js'
 
@@ -40,11 +41,14 @@ export async function deploy(
   registry: LocalRegistry,
   ref: string,
   deployment: string,
-  options: { batching?: DeploymentRecord['batching'] } = {},
+  options: { batching?: DeploymentRecord['batching']; force?: boolean } = {},
 ): Promise<{ record: DeploymentRecord; previous: DeploymentRecord | null }> {
   checkName('deployment', deployment)
   const { selector } = parseModelRef(ref)
   const v = await registry.getModelVersion(ref)
+  // Before loading it; the store checks again in the transaction that records the change.
+  if (v.status === 'rejected' && !options.force)
+    throw new SluiceError('CONFLICT', rejectedRefusal(`${v.name}@${v.version}`, v.status_reason, 'deploy it'))
   const signature = await checkLoads(registry, v.name, v.version, `deployment "${deployment}" is unchanged`)
   if (options.batching) refuseFixedBatch(signature.inputs, `${v.name}@${v.version}`)
   const previous = await registry.store.deployments.getDeployment(deployment)
@@ -55,6 +59,7 @@ export async function deploy(
     alias: selector.kind === 'alias' ? selector.alias : null,
     batching: options.batching ?? null,
     at: isoNow(),
+    ...(options.force && { force: true }),
   })
   return { record, previous }
 }
@@ -100,10 +105,11 @@ function refuseFixedBatch(inputs: TensorSpec[], label: string): void {
  * or on a running server (`HttpDeployments`, for `--server URL`).
  */
 export interface Deployments {
+  /** `force` deploys a rejected version. */
   deploy(
     ref: string,
     name: string,
-    options: { batching: DeploymentRecord['batching'] },
+    options: { batching: DeploymentRecord['batching']; force?: boolean },
   ): Promise<DeploymentDoc>
   list(): Promise<DeploymentDoc[]>
   show(name: string, limit: number): Promise<DeploymentDoc & { history: DeploymentEvent[] }>
@@ -155,5 +161,8 @@ export async function deployFile(
   const version =
     known ??
     (await registry.registerModelVersion({ name, artifact, flavor: 'onnx', signature, version: number }))
-  return (await deploy(registry, `${version.name}@${version.version}`, input.deployment)).record
+  // The pod serves the version its template names, even one this home marked rejected: in a
+  // cluster the rollout controller (Argo Rollouts, KServe) decides which pods take traffic.
+  return (await deploy(registry, `${version.name}@${version.version}`, input.deployment, { force: true }))
+    .record
 }

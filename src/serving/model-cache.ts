@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { copyName, setAside } from '../artifacts/copies.js'
+import { digestOfPath } from '../artifacts/local-digest.js'
 import { isSluiceError, SluiceError } from '../core/errors.js'
-import type { Signature } from '../core/types.js'
+import { sha256Bytes } from '../core/hash.js'
+import type { ArtifactRef, Signature } from '../core/types.js'
 import { OnnxModel } from '../models/runtime.js'
 import type { Registry } from '../registry/types.js'
 import { type ModelRunner, modelRunner, type RunModel } from './infer.js'
@@ -23,12 +26,16 @@ export interface LoadedVersion {
   holders: number
 }
 
-/**
- * Loads registered versions (artifact fetched into the serving folder, verified) and unloads them
- * when no deployment holds them and no request runs on them, so a swap never pulls a model out from under a running request.
- */
 /** Versions whose session was released (a version is unloaded once, whoever asks). */
 const unloaded = new WeakSet<LoadedVersion>()
+
+/**
+ * Loads registered versions and unloads them when no deployment holds them and no request runs on
+ * them, so a swap never pulls a model out from under a running request. Each version's artifact
+ * is copied once into the serving folder (`<dir>/sha256-<hex>`), and that copy is checked against
+ * the artifact's digest every time it is loaded: a damaged copy is replaced from the artifact
+ * store, never run.
+ */
 
 export class ModelCache {
   private readonly loaded = new Map<string, Promise<LoadedVersion>>()
@@ -36,8 +43,12 @@ export class ModelCache {
   constructor(
     private readonly registry: Registry,
     private readonly dir: string,
-    /** `kernel: false` runs every model in onnxruntime (see modelRunner). */
-    private readonly options: { kernel?: boolean } = {},
+    private readonly options: {
+      /** false runs every model in onnxruntime (see modelRunner). */
+      kernel?: boolean
+      /** Where a damaged serving copy is reported. */
+      log?: (entry: Record<string, unknown>) => void
+    } = {},
   ) {}
 
   /** The loaded version (loading it once, however many ask at the same time). */
@@ -103,18 +114,62 @@ export class ModelCache {
   }
 
   private async loadNow(model: string, version: number): Promise<LoadedVersion> {
-    const doc = await this.registry.getModelVersion(`${model}@${version}`)
-    const dest = path.join(this.dir, doc.artifact.digest.replace(':', '-'))
-    if (!existsSync(dest)) {
-      await this.registry.fetchArtifact(doc.artifact, dest).catch((e) => {
-        // Another process (or request) fetched it first: the content is the same.
-        if (!isSluiceError(e, 'CONFLICT')) throw e
-      })
-    }
-    const file = doc.artifact.kind === 'file' ? dest : await onnxIn(dest, `${model}@${version}`)
-    const onnx = await OnnxModel.load(file, `${model}@${version}`)
+    const label = `${model}@${version}`
+    const doc = await this.registry.getModelVersion(label)
+    const source = await this.intactCopy(doc.artifact, label)
+    const onnx = await OnnxModel.load(source, label)
     const { run, cost, engine } = await modelRunner(onnx, this.options)
     return { model, version, onnx, signature: onnx.signature, run, cost, engine, inFlight: 0, holders: 0 }
+  }
+
+  /**
+   * The model to load from the serving copy of `artifact`, once the copy matched its digest: a
+   * file's bytes (hashed here and loaded from memory, so what was checked is what runs), or the
+   * path of a folder's ONNX file. A copy that does not match is reported, set aside and fetched
+   * again from the artifact store, which verifies every blob: a blob damaged there too fails the
+   * load with ARTIFACT_CORRUPT (and a deployment keeps the version it had).
+   */
+  private async intactCopy(artifact: ArtifactRef, label: string): Promise<Uint8Array | string> {
+    const dest = path.join(this.dir, copyName(artifact.digest))
+    for (let fetched = false; ; ) {
+      if (!existsSync(dest)) {
+        await this.registry.fetchArtifact(artifact, dest).catch((e) => {
+          // Another process (or request) fetched it first: the content is the same.
+          if (!isSluiceError(e, 'CONFLICT')) throw e
+        })
+        fetched = true
+      }
+      const copy = await hashCopy(dest, artifact.kind)
+      if (copy.digest === artifact.digest) return copy.bytes ?? (await onnxIn(dest, label))
+      if (fetched)
+        throw new SluiceError(
+          'ARTIFACT_CORRUPT',
+          `the serving copy of ${label} at ${dest} does not match ${artifact.digest} (it is ${copy.digest}) right after it was fetched; check the disk, then run \`sluice artifacts verify\``,
+        )
+      this.options.log?.({
+        level: 'warn',
+        msg: 'serving copy corrupt, fetching it again',
+        model: label,
+        path: dest,
+        expected: artifact.digest,
+        found: copy.digest,
+      })
+      await setAside(dest)
+    }
+  }
+}
+
+/** A serving copy's digest (or why it could not be read), with a file's bytes. */
+async function hashCopy(
+  dest: string,
+  kind: ArtifactRef['kind'],
+): Promise<{ digest: string; bytes?: Uint8Array }> {
+  try {
+    if (kind === 'dir') return { digest: await digestOfPath(dest, 'dir') }
+    const bytes = await readFile(dest)
+    return { digest: sha256Bytes(bytes), bytes }
+  } catch (e) {
+    return { digest: `unreadable (${(e as Error).message})` }
   }
 }
 

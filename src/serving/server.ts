@@ -55,7 +55,7 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
       (logger) => (e: Record<string, unknown>) =>
         logger({ time: isoAt(Date.now()), ...e })
     )(jsonLogger())
-  const cache = new ModelCache(o.registry, path.resolve(o.dir), { kernel: o.kernel })
+  const cache = new ModelCache(o.registry, path.resolve(o.dir), { kernel: o.kernel, log })
   const limits = { ...DEFAULT_LIMITS, ...o.limits }
   const table = new DeploymentTable(o.registry.store.deployments, cache, {
     pollMs: o.pollMs ?? 500,

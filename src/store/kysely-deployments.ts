@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import { SluiceError } from '../core/errors.js'
+import { versionOf } from './kysely-reject.js'
+import { rejectedRefusal } from './rejections.js'
 import type { Database } from './schema.js'
 import type { DeploymentEvent, DeploymentRecord, DeploymentStore } from './types.js'
 
@@ -19,8 +21,15 @@ export class KyselyDeploymentStore implements DeploymentStore {
     alias: string | null
     batching: DeploymentRecord['batching']
     at: string
+    force?: boolean
   }): Promise<DeploymentRecord> {
     return this.tx(async (trx) => {
+      const target = await versionOf(trx, input.model, input.version)
+      if (target?.status === 'rejected' && !input.force)
+        throw new SluiceError(
+          'CONFLICT',
+          rejectedRefusal(`${input.model}@${input.version}`, target.status_reason, 'deploy it'),
+        )
       const running = await trx
         .selectFrom('rollouts')
         .select(['strategy'])

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import { SluiceError } from '../core/errors.js'
+import { rejectInTransaction } from './kysely-reject.js'
+import { type AliasMove, aliasMoveDecision } from './rejections.js'
 import type { Database } from './schema.js'
 import type {
   RolloutChange,
@@ -78,7 +80,7 @@ export class KyselyRolloutStore implements RolloutStore {
     })
   }
 
-  updateRollout(change: RolloutChange): Promise<RolloutRecord | null> {
+  updateRollout(change: RolloutChange): Promise<{ record: RolloutRecord; aliases: AliasMove[] } | null> {
     return this.tx(async (trx) => {
       const current = await trx
         .selectFrom('rollouts')
@@ -127,8 +129,12 @@ export class KyselyRolloutStore implements RolloutStore {
             at: change.at,
           })
           .execute()
-      await this.log(trx, change.id, current.deployment, change.decisions)
-      return toRecord(row)
+      const aliases = change.reject ? await rejectInTransaction(trx, change.reject, change.at) : []
+      await this.log(trx, change.id, current.deployment, [
+        ...change.decisions,
+        ...aliases.map((m) => aliasMoveDecision(m, change.at)),
+      ])
+      return { record: toRecord(row), aliases }
     })
   }
 
@@ -163,13 +169,23 @@ export class KyselyRolloutStore implements RolloutStore {
     return rows.map((r) => ({ ...r, id: Number(r.id), detail: JSON.parse(r.detail) }))
   }
 
-  private async log(trx: Transaction<Database>, rollout: string, deployment: string, decisions: Decision[]) {
-    if (decisions.length === 0) return
-    await trx
-      .insertInto('rollout_decisions')
-      .values(decisions.map((d) => ({ ...d, rollout, deployment, detail: JSON.stringify(d.detail) })))
-      .execute()
+  private log(trx: Transaction<Database>, rollout: string, deployment: string, decisions: Decision[]) {
+    return logDecisions(trx, rollout, deployment, decisions)
   }
+}
+
+/** Appends to a deployment's decision log, inside the caller's transaction. */
+export async function logDecisions(
+  trx: Transaction<Database>,
+  rollout: string,
+  deployment: string,
+  decisions: Decision[],
+): Promise<void> {
+  if (decisions.length === 0) return
+  await trx
+    .insertInto('rollout_decisions')
+    .values(decisions.map((d) => ({ ...d, rollout, deployment, detail: JSON.stringify(d.detail) })))
+    .execute()
 }
 
 function alreadyRunning(deployment: string, strategy: string, id: string): SluiceError {

@@ -4,13 +4,16 @@ import type { Digest } from '../core/hash.js'
 import type { ArtifactKind, ColumnSchema, DatasetFormat, ModelStatus, Signature } from '../core/types.js'
 import { KyselyDeploymentStore } from './kysely-deployments.js'
 import { KyselyPipelineStore } from './kysely-pipeline.js'
-import { KyselyRolloutStore } from './kysely-rollouts.js'
+import { rejectInTransaction } from './kysely-reject.js'
+import { KyselyRolloutStore, logDecisions } from './kysely-rollouts.js'
 import { type DialectName, migrations } from './migrations.js'
+import { type AliasMove, aliasMoveDecision, type Rejection, rejectedRefusal } from './rejections.js'
 import type { Database } from './schema.js'
 import { searchVersionIds } from './search.js'
 import type {
   DatasetSummary,
   DatasetVersionRecord,
+  DecisionLogEntry,
   DeploymentStore,
   ModelVersionRecord,
   NewDatasetVersion,
@@ -19,6 +22,7 @@ import type {
   PageRequest,
   PipelineStore,
   RolloutStore,
+  Routing,
   Store,
   VersionFilter,
 } from './types.js'
@@ -244,9 +248,19 @@ export class KyselyStore implements Store {
     return row !== undefined
   }
 
-  async setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null }> {
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options: { force?: boolean } = {},
+  ): Promise<{ previous: number | null }> {
     return this.tx(async (trx) => {
       const target = await versionRow(trx, name, version)
+      if (target.status === 'rejected' && !options.force)
+        throw new SluiceError(
+          'CONFLICT',
+          rejectedRefusal(`${name}@${version}`, target.status_reason, `give it the alias ${alias}`),
+        )
       const previous = await trx
         .selectFrom('model_aliases as a')
         .innerJoin('model_versions as mv', 'mv.id', 'a.version_id')
@@ -314,11 +328,27 @@ export class KyselyStore implements Store {
   async setStatus(name: string, version: number, status: ModelStatus, reason: string | null): Promise<void> {
     await this.tx(async (trx) => {
       const target = await versionRow(trx, name, version)
+      if (status === 'archived') await refuseWhileServed(trx, name, version)
+      if (status === 'archived' || status === 'rejected')
+        await refuseWithAliases(trx, target, name, version, status)
       await trx
         .updateTable('model_versions')
         .set({ status, status_reason: reason, updated_at: new Date().toISOString() })
         .where('id', '=', target.id)
         .execute()
+    })
+  }
+
+  async rejectVersions(rejection: Rejection, log?: DecisionLogEntry): Promise<AliasMove[]> {
+    return this.tx(async (trx) => {
+      const at = log?.at ?? new Date().toISOString()
+      const moves = await rejectInTransaction(trx, rejection, at)
+      if (log)
+        await logDecisions(trx, log.rollout, log.deployment, [
+          ...log.decisions,
+          ...moves.map((m) => aliasMoveDecision(m, at)),
+        ])
+      return moves
     })
   }
 
@@ -436,11 +466,61 @@ function versionQuery(db: Db) {
 
 type VersionRow = Awaited<ReturnType<ReturnType<typeof versionQuery>['execute']>>[number]
 
-async function versionRow(db: Db, name: string, version: number): Promise<{ id: number; model_id: number }> {
+/** An archived or rejected version holds no alias: refuses (CONFLICT) while it does. */
+async function refuseWithAliases(
+  trx: Transaction<Database>,
+  target: { id: number },
+  name: string,
+  version: number,
+  status: string,
+): Promise<void> {
+  const aliases = (
+    await trx
+      .selectFrom('model_aliases')
+      .select('alias')
+      .where('version_id', '=', target.id)
+      .orderBy('alias')
+      .execute()
+  ).map((a) => a.alias)
+  if (aliases.length)
+    throw new SluiceError(
+      'CONFLICT',
+      `${name}@${version} holds alias ${aliases.join(', ')}, and ${status === 'archived' ? 'an archived' : 'a rejected'} version holds none; move or remove the alias first (\`sluice models unalias ${name} ${aliases[0]}\`)`,
+    )
+}
+
+/**
+ * An archived version leaves `latest` and search defaults: it must not be what answers requests.
+ * Refuses (CONFLICT) while a deployment serves it or a running rollout routes to it.
+ */
+async function refuseWhileServed(trx: Transaction<Database>, name: string, version: number): Promise<void> {
+  const users: string[] = []
+  for (const d of await trx
+    .selectFrom('deployments')
+    .select(['name', 'model', 'version', 'routing'])
+    .execute()) {
+    const arm = d.routing
+      ? (JSON.parse(d.routing) as Routing).arms.find((a) => a.model === name && a.version === version)
+      : undefined
+    if (d.model === name && Number(d.version) === version) users.push(`"${d.name}" (its stable version)`)
+    else if (arm) users.push(`"${d.name}" (the ${arm.role} of its rollout)`)
+  }
+  if (users.length)
+    throw new SluiceError(
+      'CONFLICT',
+      `${name}@${version} answers deployment ${users.join(', ')}; deploy another version there (or end the rollout) before archiving it`,
+    )
+}
+
+async function versionRow(
+  db: Db,
+  name: string,
+  version: number,
+): Promise<{ id: number; model_id: number; status: string; status_reason: string | null }> {
   const row = await db
     .selectFrom('model_versions as mv')
     .innerJoin('models as m', 'm.id', 'mv.model_id')
-    .select(['mv.id', 'mv.model_id'])
+    .select(['mv.id', 'mv.model_id', 'mv.status', 'mv.status_reason'])
     .where('m.name', '=', name)
     .where('mv.version', '=', version)
     .executeTakeFirst()

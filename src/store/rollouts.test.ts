@@ -79,11 +79,11 @@ describe('rollouts in the store', () => {
       version: undefined,
     })
     expect((await s.deployments.getDeployment('d'))!.revision).toBe(revision)
-    change.revision = tick!.revision
+    change.revision = tick!.record.revision
     // A stale writer changes nothing.
     expect(await s.rollouts.updateRollout({ ...change, revision: 1 })).toBeNull()
     const moved = await s.rollouts.updateRollout(change)
-    expect([moved!.phase, moved!.revision]).toEqual(['promoted', 3])
+    expect([moved!.record.phase, moved!.record.revision, moved!.aliases]).toEqual(['promoted', 3, []])
     expect(await s.rollouts.updateRollout(change)).toBeNull() // the same move twice: the second loses
     const d = (await s.deployments.getDeployment('d'))!
     expect([d.version, d.alias, d.routing]).toEqual([2, 'champion', null])

@@ -11,6 +11,7 @@ import type {
   ModelVersionDoc,
   Signature,
 } from '../core/types.js'
+import type { AliasMove, Rejection } from './rejections.js'
 
 /**
  * The metadata store, as services see it. Implementations: `sqlite/` (default) and `postgres/`,
@@ -26,12 +27,30 @@ export interface Store {
   /** Newest version whose status is neither archived nor rejected. */
   latestVersion(name: string): Promise<number | null>
   modelExists(name: string): Promise<boolean>
-  /** Points `alias` at `version` (replacing where it pointed before); returns the previous version. */
-  setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null }>
+  /**
+   * Points `alias` at `version` (replacing where it pointed before); returns the previous version.
+   * A rejected version gets an alias only with `force` (CONFLICT saying why otherwise).
+   */
+  setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    options?: { force?: boolean },
+  ): Promise<{ previous: number | null }>
   /** Returns the version the alias pointed at, or null when there was no such alias. */
   deleteAlias(name: string, alias: string): Promise<number | null>
   setTags(name: string, version: number, set: Record<string, string>, remove: string[]): Promise<void>
+  /**
+   * `archived` is refused (CONFLICT naming them) while a deployment serves the version or a
+   * running rollout routes to it. Rejecting goes through `rejectVersions`, which moves aliases.
+   */
   setStatus(name: string, version: number, status: ModelStatus, reason: string | null): Promise<void>
+  /**
+   * Marks versions rejected and, in the same transaction, moves every alias that named one of them
+   * (`aliasMoves`); with `log`, writes its decisions and one `alias` entry per move to the
+   * deployment's decision log, also in that transaction. Returns the moves.
+   */
+  rejectVersions(rejection: Rejection, log?: DecisionLogEntry): Promise<AliasMove[]>
   searchModelVersions(filter: VersionFilter, page: PageRequest): Promise<Page<ModelVersionRecord>>
 
   /** Adds a dataset version, or returns the existing one with the same digest (`created: false`). */
@@ -231,9 +250,20 @@ export interface DeploymentEvent {
   at: string
 }
 
+/** Decisions written to a deployment's decision log under one id (a rollout's, or a rollback's). */
+export interface DecisionLogEntry {
+  rollout: string
+  deployment: string
+  at: string
+  decisions: Omit<RolloutDecision, 'rollout' | 'deployment'>[]
+}
+
 /** Deployments, their history, and a cheap way for servers to notice changes. */
 export interface DeploymentStore {
-  /** Points a deployment at a version (creating it), records the change; returns the new record. */
+  /**
+   * Points a deployment at a version (creating it), records the change; returns the new record.
+   * A rejected version only with `force` (CONFLICT saying why otherwise).
+   */
   setDeployment(input: {
     name: string
     model: string
@@ -241,6 +271,7 @@ export interface DeploymentStore {
     alias: string | null
     batching: DeploymentRecord['batching']
     at: string
+    force?: boolean
   }): Promise<DeploymentRecord>
   getDeployment(name: string): Promise<DeploymentRecord | null>
   listDeployments(): Promise<DeploymentRecord[]>
@@ -306,6 +337,8 @@ export interface RolloutChange {
   routing: Routing | null
   /** Points the deployment at another version (a promotion or a rollback). */
   version?: { model: string; version: number; alias: string | null }
+  /** Versions the move rejects: marked, their aliases moved and the moves logged, in the same transaction. */
+  reject?: Rejection
   decisions: Omit<RolloutDecision, 'rollout' | 'deployment'>[]
   at: string
 }
@@ -321,8 +354,8 @@ export interface RolloutStore {
     routing: Routing
     decisions: Omit<RolloutDecision, 'rollout' | 'deployment'>[]
   }): Promise<RolloutRecord>
-  /** Applies a change; null when the revision moved on (read again and retry). */
-  updateRollout(change: RolloutChange): Promise<RolloutRecord | null>
+  /** Applies a change; null when the revision moved on (read again and retry). `aliases`: what `reject` moved. */
+  updateRollout(change: RolloutChange): Promise<{ record: RolloutRecord; aliases: AliasMove[] } | null>
   getRollout(id: string): Promise<RolloutRecord | null>
   /** The newest rollout of a deployment (running or ended), or null. */
   latestRollout(deployment: string): Promise<RolloutRecord | null>

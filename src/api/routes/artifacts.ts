@@ -6,7 +6,7 @@ import { SluiceError } from '../../core/errors.js'
 import { parseDigest } from '../../core/hash.js'
 import type { LocalRegistry } from '../../registry/local.js'
 import { limitedBody } from '../body.js'
-import { folderBody, gcBody } from '../schemas.js'
+import { folderBody, gcBody, verifyBody } from '../schemas.js'
 import { jsonBody } from '../validate.js'
 
 const PRECHECK_BYTES = 8 << 20
@@ -69,7 +69,11 @@ export function artifactRoutes(registry: LocalRegistry): Hono {
     return c.json(await registry.gcArtifacts({ apply: body.apply, graceMs: body.grace_seconds * 1000 }))
   })
 
-  app.post('/artifacts/verify', async (c) => c.json(await registry.verifyArtifacts()))
+  app.post('/artifacts/verify', async (c) => {
+    // The body is optional: a bare POST verifies without repairing.
+    const body = c.req.header('content-type')?.includes('json') ? await jsonBody(c, verifyBody) : null
+    return c.json(await registry.verifyArtifacts({ repair: body?.repair ?? false }))
+  })
 
   return app
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -6,12 +5,18 @@ import { pipeline } from 'node:stream/promises'
 import { Hono } from 'hono'
 import { diskError } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
+import { spoolPath, sweepSpool } from '../../core/spool.js'
 import { DATASET_FORMATS, type DatasetFormat } from '../../core/types.js'
 import type { LocalRegistry } from '../../registry/local.js'
 import { limitedBody } from '../body.js'
 
-/** Datasets. Uploads stream the file's bytes as the request body. */
+/**
+ * Datasets. Uploads stream the file's bytes as the request body. Built once as the server starts,
+ * which is when the spool files its crashed predecessors left behind are removed (never those of
+ * another live server on the same home: their names carry their writer).
+ */
 export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
+  sweepSpool(tmpDir, true)
   const app = new Hono()
 
   app.get('/datasets', async (c) => c.json(await registry.listDatasets()))
@@ -37,7 +42,7 @@ export function datasetRoutes(registry: LocalRegistry, tmpDir: string): Hono {
     // The file is parsed before anything is recorded, and Parquet needs random access: spool it.
     const source = path.basename(c.req.query('source') ?? 'upload')
     await mkdir(tmpDir, { recursive: true })
-    const spool = path.join(tmpDir, `upload-${randomBytes(8).toString('hex')}${path.extname(source)}`)
+    const spool = spoolPath(tmpDir, path.extname(source))
     try {
       await pipeline(body, createWriteStream(spool, { flags: 'wx' })).catch((e) => {
         throw diskError(e, `the server's temporary folder ${tmpDir}`)

@@ -27,7 +27,12 @@ export function deploymentRoutes(registry: LocalRegistry): Hono {
 
   app.put('/deployments/:name', async (c) => {
     const body = await jsonBody(c, deployBody)
-    return c.json(await deployments.deploy(body.model, c.req.param('name'), { batching: body.batching }))
+    return c.json(
+      await deployments.deploy(body.model, c.req.param('name'), {
+        batching: body.batching,
+        force: body.force,
+      }),
+    )
   })
   return app
 }

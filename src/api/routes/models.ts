@@ -59,7 +59,9 @@ export function modelRoutes(registry: LocalRegistry): Hono {
 
   app.put('/models/:name/aliases/:alias', async (c) => {
     const body = await jsonBody(c, aliasBody)
-    return c.json(await registry.setAlias(c.req.param('name'), c.req.param('alias'), body.version))
+    return c.json(
+      await registry.setAlias(c.req.param('name'), c.req.param('alias'), body.version, { force: body.force }),
+    )
   })
 
   app.delete('/models/:name/aliases/:alias', async (c) =>

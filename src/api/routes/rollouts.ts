@@ -17,14 +17,19 @@ export function rolloutRoutes(registry: LocalRegistry): Hono {
   app.get('/deployments/:name/rollout', async (c) => c.json(await rollouts.status(name(c))))
   app.post('/deployments/:name/rollout', async (c) => {
     const b = await jsonBody(c, rolloutBody)
-    const doc = await rollouts.start(b.model, name(c), {
-      strategy: b.strategy,
-      steps: b.steps,
-      pause: b.pause,
-      stickyKey: b.sticky_key,
-      strategyFile: b.strategy_file,
-      analysisFile: b.analysis_file,
-    })
+    const doc = await rollouts.start(
+      b.model,
+      name(c),
+      {
+        strategy: b.strategy,
+        steps: b.steps,
+        pause: b.pause,
+        stickyKey: b.sticky_key,
+        strategyFile: b.strategy_file,
+        analysisFile: b.analysis_file,
+      },
+      { force: b.force },
+    )
     return c.json(doc, 201)
   })
   app.post('/deployments/:name/rollout/promote', async (c) =>

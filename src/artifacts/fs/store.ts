@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { chmod, mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises'
-import os from 'node:os'
+import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -9,13 +8,12 @@ import { fsync } from '../../core/atomic.js'
 import { diskError } from '../../core/disk-full.js'
 import { SluiceError } from '../../core/errors.js'
 import { type Digest, digestOf, parseDigest } from '../../core/hash.js'
+import { abandonedReason, writerTag } from '../../core/writer.js'
 import type { ArtifactStore, BlobInfo, GcOptions, GcReport, VerifyReport } from '../types.js'
 import { verifying } from '../verifying.js'
 
 const CHUNK = 1 << 20
 const TEMP_SUFFIX = '.part'
-/** A temp file from another host is only taken for abandoned after this long. */
-const FOREIGN_TEMP_AGE_MS = 24 * 3600_000
 
 /**
  * Blobs live at `<root>/sha256/<first 2 hex>/<64 hex>`, read-only. Writes go to
@@ -39,10 +37,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   async put(source: Readable | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<BlobInfo> {
     await mkdir(this.tmpDir, { recursive: true })
-    const tmp = path.join(
-      this.tmpDir,
-      `${os.hostname()}.${process.pid}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`,
-    )
+    const tmp = path.join(this.tmpDir, `${writerTag()}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`)
     const hash = createHash('sha256')
     let size = 0
     const hashing = new Transform({
@@ -65,18 +60,14 @@ export class FsArtifactStore implements ArtifactStore {
     }
     const digest = digestOf(hash.digest('hex'))
     const final = this.blobPath(digest)
-    const existing = await stat(final).catch(() => null)
-    if (existing?.size === size) {
-      // Stored once: drop the copy, and refresh the blob's time so a running gc keeps it.
-      await unlink(tmp)
-      const now = new Date()
-      await utimes(final, now, now)
-    } else {
-      await chmod(tmp, 0o444)
-      await mkdir(path.dirname(final), { recursive: true })
-      await rename(tmp, final)
-      await fsync(path.dirname(final))
-    }
+    // The temp file hashed to `digest`, so it always takes the blob's place, even when a blob is
+    // there already: a damaged blob is repaired by adding its bytes again, at the price of a
+    // rename (hashing the stored copy to compare would cost a full read). The fresh file's time
+    // also tells a running gc the blob was just written.
+    await chmod(tmp, 0o444)
+    await mkdir(path.dirname(final), { recursive: true })
+    await rename(tmp, final)
+    await fsync(path.dirname(final))
     return { digest, size }
   }
 
@@ -105,6 +96,7 @@ export class FsArtifactStore implements ArtifactStore {
       dry_run: !options.apply,
       blobs: [],
       temp_files: [],
+      spool_files: [],
       bytes: 0,
       kept: 0,
     }
@@ -119,7 +111,7 @@ export class FsArtifactStore implements ArtifactStore {
       if (options.apply) await unlink(blob.file)
     }
     for (const temp of await this.temps()) {
-      const reason = abandonedReason(temp.name, temp.mtimeMs)
+      const reason = abandonedReason(/^(.*)\.[0-9a-f]+\.part$/.exec(temp.name)?.[1] ?? null, temp.mtimeMs)
       if (!reason) continue
       report.temp_files.push({ name: temp.name, size: temp.size, reason })
       report.bytes += temp.size
@@ -137,6 +129,7 @@ export class FsArtifactStore implements ArtifactStore {
       corrupt: [],
       missing: [],
       temp_files: 0,
+      serving_copies: { checked: 0, corrupt: [] },
     }
     const present = new Set<string>()
     for await (const blob of this.blobs()) {
@@ -177,22 +170,5 @@ export class FsArtifactStore implements ArtifactStore {
       if (s?.isFile()) out.push({ name, size: s.size, mtimeMs: s.mtimeMs })
     }
     return out
-  }
-}
-
-/** Why a temp file counts as left over by an interrupted write, or null while its writer may be alive. */
-function abandonedReason(name: string, mtimeMs: number): string | null {
-  const m = /^(.*)\.(\d+)\.[0-9a-f]+\.part$/.exec(name)
-  if (m && m[1] === os.hostname() && !processAlive(Number(m[2]))) return `its writer (pid ${m[2]}) is gone`
-  if (Date.now() - mtimeMs > FOREIGN_TEMP_AGE_MS) return 'untouched for more than 24 hours'
-  return null
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -10,7 +10,9 @@ export function artifactsCommand(program: Command, run: Runner) {
 
   artifacts
     .command('gc')
-    .description('delete blobs nothing references and leftovers of interrupted writes (dry run unless --yes)')
+    .description(
+      'delete blobs nothing references, leftovers of interrupted writes and upload spool files of stopped servers (dry run unless --yes)',
+    )
     .option('--yes', 'really delete')
     .option('--grace <duration>', 'keep blobs written more recently than this (e.g. 1h, 0s)', '1h')
     .option('--json', 'print an artifacts-gc document')
@@ -24,9 +26,12 @@ export function artifactsCommand(program: Command, run: Runner) {
           const lines = [
             ...doc.blobs.map((b) => `${verb} blob ${b.digest} (${formatBytes(b.size)})`),
             ...doc.temp_files.map((t) => `${verb} temp file ${t.name} (${formatBytes(t.size)}): ${t.reason}`),
-            `${verb} ${doc.blobs.length} blob(s) and ${doc.temp_files.length} temp file(s), ${formatBytes(doc.bytes)}; kept ${doc.kept}`,
+            ...doc.spool_files.map(
+              (t) => `${verb} spool file ${t.name} (${formatBytes(t.size)}): ${t.reason}`,
+            ),
+            `${verb} ${doc.blobs.length} blob(s), ${doc.temp_files.length} temp file(s) and ${doc.spool_files.length} spool file(s), ${formatBytes(doc.bytes)}; kept ${doc.kept}`,
           ]
-          if (doc.dry_run && doc.blobs.length + doc.temp_files.length > 0)
+          if (doc.dry_run && doc.blobs.length + doc.temp_files.length + doc.spool_files.length > 0)
             lines.push('run again with --yes to delete')
           return lines.join('\n')
         })
@@ -36,22 +41,35 @@ export function artifactsCommand(program: Command, run: Runner) {
   artifacts
     .command('verify')
     .description(
-      're-hash every stored blob and check that everything referenced is stored (exit 1 on a problem)',
+      "re-hash every stored blob and the server's copies of models, and check that everything referenced is stored (exit 1 on a problem)",
     )
+    .option('--repair', 'replace damaged serving copies with fresh ones from the artifact store')
     .option('--json', 'print an artifacts-verify document')
     .action(
-      run(async (o: GlobalOptions) => {
+      run(async (o: GlobalOptions & { repair?: boolean }) => {
         const out = makeOutput(Boolean(o.json))
-        const doc = await withRegistry(o, (r) => r.verifyArtifacts())
+        const doc = await withRegistry(o, (r) => r.verifyArtifacts({ repair: Boolean(o.repair) }))
+        const copies = doc.serving_copies
         out.result(doc, () =>
           [
             ...doc.corrupt.map((c) => `CORRUPT ${c.digest}: ${c.reason}`),
             ...doc.missing.map((d) => `MISSING ${d}: referenced but not stored`),
-            `${doc.ok ? 'ok' : 'FAILED'}: ${doc.checked} blob(s), ${formatBytes(doc.bytes)} checked; ${doc.corrupt.length} corrupt, ${doc.missing.length} missing` +
+            ...copies.corrupt.map(
+              (c) =>
+                `${c.repaired ? 'REPAIRED' : 'CORRUPT'} serving copy ${c.path}: ${c.reason}` +
+                (c.repaired ? '; copied again from the artifact store' : ''),
+            ),
+            `${doc.ok ? 'ok' : 'FAILED'}: ${doc.checked} blob(s), ${formatBytes(doc.bytes)} checked; ${doc.corrupt.length} corrupt, ${doc.missing.length} missing; ${copies.checked} serving cop${copies.checked === 1 ? 'y' : 'ies'} checked, ${copies.corrupt.filter((c) => !c.repaired).length} corrupt` +
               (doc.temp_files
                 ? `; ${doc.temp_files} temp file(s) from interrupted writes (\`sluice artifacts gc\` removes them)`
                 : ''),
-          ].join('\n'),
+          ]
+            .concat(
+              !o.repair && copies.corrupt.length > 0
+                ? ['run again with --repair to replace the damaged serving copies from the artifact store']
+                : [],
+            )
+            .join('\n'),
         )
         if (!doc.ok) process.exitCode = 1
       }),

@@ -124,12 +124,15 @@ export function modelsCommand(program: Command, run: Runner) {
     .argument('<name>', 'model name')
     .argument('<alias>', 'alias name')
     .argument('<version>', 'version number')
+    .option('--force', 'point it at a rejected version all the same')
     .option('--json', 'print an alias document')
     .action(
       run(async (o, cmd) => {
         const [name, alias, version] = cmd.args as [string, string, string]
         const out = makeOutput(Boolean(o.json))
-        const doc = await withRegistry(o, (r) => r.setAlias(name, alias, positiveInt(version, 'version')))
+        const doc = await withRegistry(o, (r) =>
+          r.setAlias(name, alias, positiveInt(version, 'version'), { force: Boolean(o.force) }),
+        )
         out.result(doc, () =>
           doc.previous_version !== null && doc.previous_version !== doc.version
             ? `${name}@${alias} moved from version ${doc.previous_version} to ${doc.version}`
@@ -175,7 +178,9 @@ export function modelsCommand(program: Command, run: Runner) {
 
   models
     .command('archive')
-    .description('archive a version (it stays stored and readable, but is no longer `latest`)')
+    .description(
+      'archive a version (it stays stored and readable, but is no longer `latest`); refused while it holds an alias or answers a deployment',
+    )
     .argument('<ref>', 'NAME@REF')
     .option('--reason <text>', 'why')
     .option('--json', 'print the model-version document')

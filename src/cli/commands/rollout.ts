@@ -81,10 +81,15 @@ export function rolloutCommands(program: Command, run: Runner) {
       run(async (o, cmd) => {
         const name = cmd.args[0]!
         const r = await withRollouts(o, (x) => x.rollback(name))
-        makeOutput(Boolean(o.json)).result(
-          r,
-          () =>
+        makeOutput(Boolean(o.json)).result(r, () =>
+          [
             `deployment ${name} rolled back: ${r.model}@${r.from} → ${r.model}@${r.to} (version ${r.from} marked rejected)`,
+            ...r.aliases.map((m) =>
+              m.to === null
+                ? `${m.model}@${m.alias} removed (it named version ${m.from})`
+                : `${m.model}@${m.alias} moved from version ${m.from} to ${m.to}`,
+            ),
+          ].join('\n'),
         )
       }),
     )

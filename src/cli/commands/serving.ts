@@ -40,6 +40,7 @@ export function servingCommands(program: Command, run: Runner) {
       'YAML with the analysis rules (default: error rate, p99 latency and prediction drift against the stable)',
     )
     .option('--sticky-key <field>', 'keep each entity on one version: a request field, or header:NAME')
+    .option('--force', 'deploy (or roll out) a version that was rejected all the same')
     .option(
       '--strategy-file <file>',
       'YAML with the whole rollout (strategy, steps, analysis, sticky_key, A/B arms and test)',
@@ -56,7 +57,7 @@ export function servingCommands(program: Command, run: Runner) {
                 max_wait_ms: durationMs(o.batchWait as string, '--batch-wait'),
               }
         const doc = await withDeployments(o, (d) =>
-          d.deploy(cmd.args[0]!, o.deployment as string, { batching }),
+          d.deploy(cmd.args[0]!, o.deployment as string, { batching, force: Boolean(o.force) }),
         )
         makeOutput(Boolean(o.json)).result(
           doc,
@@ -123,14 +124,19 @@ async function startRollout(o: GlobalOptions & Record<string, unknown>, ref: str
       "--batch-size applies to a plain deploy; a rollout keeps the deployment's batching",
     )
   const doc = await withRollouts(o, (r) =>
-    r.start(ref, o.deployment as string, {
-      strategy: o.strategy as 'canary' | undefined,
-      steps: o.steps as string | undefined,
-      pause: o.pause as string | undefined,
-      stickyKey: o.stickyKey as string | undefined,
-      analysisFile: o.analysis as string | undefined,
-      strategyFile: o.strategyFile as string | undefined,
-    }),
+    r.start(
+      ref,
+      o.deployment as string,
+      {
+        strategy: o.strategy as 'canary' | undefined,
+        steps: o.steps as string | undefined,
+        pause: o.pause as string | undefined,
+        stickyKey: o.stickyKey as string | undefined,
+        analysisFile: o.analysis as string | undefined,
+        strategyFile: o.strategyFile as string | undefined,
+      },
+      { force: Boolean(o.force) },
+    ),
   )
   makeOutput(Boolean(o.json)).result(doc, () => describeRollout(doc))
 }
