@@ -13,6 +13,8 @@ export interface BuiltinPlan {
   /** The stage reads registry state (e.g. `against: NAME@champion`), so it never comes from the cache. */
   alwaysRun: boolean
   keyExtras?: Record<string, unknown>
+  /** Deps that configure the check (a contract, gate rules) rather than feed it data: no stage may write them. */
+  config?: string[]
 }
 
 export interface BuiltinContext {
@@ -52,6 +54,7 @@ export const BUILTINS = {
       outs: [],
       metrics: list(w.out),
       alwaysRun: false,
+      config: [w.contract],
     }),
   }),
   'sluice/train': define({
@@ -168,6 +171,7 @@ export const BUILTINS = {
       alwaysRun: w.against !== undefined,
       // Rules from sluice.yaml are part of the key: editing them re-runs the gate.
       keyExtras: w.rules ? {} : { gates: ctx.gates ?? null },
+      config: list(w.rules),
     }),
   }),
   'sluice/register': define({

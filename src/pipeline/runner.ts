@@ -14,6 +14,7 @@ import { keyMaterial, pythonVersion, stageKey, usesPython } from './key.js'
 import { OutStore } from './outs.js'
 import { startStage } from './process.js'
 import { type Pipeline, paramValue, type Stage } from './spec.js'
+import { checkUnownedDeps } from './unowned.js'
 
 export interface RunOptions {
   pipeline: Pipeline
@@ -64,6 +65,13 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
         .join('\n'),
     )
   }
+  await checkUnownedDeps({
+    selected,
+    stages: pipeline.stages,
+    exists: (p) => existsSync(path.join(pipeline.root, p)),
+    store: store.pipeline,
+    artifacts,
+  })
   // Params are checked before anything runs: a missing key is a mistake in the spec, not a stage failure.
   for (const s of selected) for (const k of s.params) paramValue(pipeline.params, k, s.name)
   const environment = {

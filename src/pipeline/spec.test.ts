@@ -24,6 +24,7 @@ const stage = (name: string, deps: string[], outs: string[]): Stage => ({
   env: [],
   alwaysRun: false,
   keyExtras: {},
+  config: [],
 })
 
 describe('pipeline spec', () => {

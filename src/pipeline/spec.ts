@@ -4,6 +4,8 @@ import { z } from 'zod'
 import { SluiceError } from '../core/errors.js'
 import { parseYamlWith } from '../core/yaml.js'
 import { BUILTINS, type BuiltinContext, type BuiltinName } from './builtins.js'
+import { buildDag } from './dag.js'
+import { checkOuts, guardedPaths, type StatePaths } from './guard.js'
 
 const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -76,6 +78,8 @@ export interface Stage {
   alwaysRun: boolean
   /** Extra inputs of the cache key (a gate stage's rules from sluice.yaml). */
   keyExtras: Record<string, unknown>
+  /** Files among the deps that configure a check (a contract, gate rules): no stage may write them. */
+  config: string[]
 }
 
 export interface Pipeline {
@@ -97,8 +101,13 @@ export interface ParamsFile {
 
 export const PARAMS_FILE = 'params.yaml'
 
-/** Reads and checks the pipeline of a sluice.yaml (and its params.yaml); errors name the key and line. */
-export function loadPipeline(file: string): Pipeline {
+/**
+ * Reads and checks the pipeline of a sluice.yaml (and its params.yaml); errors name the key and
+ * line. The stages must form a DAG, and no out may touch sluice's state (`state`, when given: the
+ * resolved home, store and artifact store), the config file, params.yaml, or a contract or rules
+ * file (see guard.ts).
+ */
+export function loadPipeline(file: string, state?: StatePaths): Pipeline {
   if (!existsSync(file)) {
     throw new SluiceError(
       'INVALID_CONFIG',
@@ -126,6 +135,8 @@ export function loadPipeline(file: string): Pipeline {
     const w = checked.stages[name]!.with
     return builtinStage(name, s, w, params, { gates: (parsed as { gates?: unknown }).gates, registers })
   })
+  buildDag(stages)
+  checkOuts(stages, root, guardedPaths({ file: path.resolve(file), params: params.file, stages }, state))
   return {
     root,
     file: path.resolve(file),
@@ -148,6 +159,7 @@ function cmdStage(name: string, s: StageSpec): Stage {
     env: s.env,
     alwaysRun: s.always_run,
     keyExtras: {},
+    config: [],
   }
 }
 
@@ -172,6 +184,7 @@ function builtinStage(
     env: s.env,
     alwaysRun: s.always_run || plan.alwaysRun,
     keyExtras: plan.keyExtras ?? {},
+    config: (plan.config ?? []).map(checked(name, depPath)),
   }
 }
 

@@ -24,9 +24,10 @@ export function ciCommand(program: Command, run: Runner) {
     .action(
       run(async (o) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { dockerfile, githubWorkflow } = await import('../../pipeline/github.js')
         const config = resolveConfig(o)
-        const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
+        const pipeline = loadPipeline(config.file ?? 'sluice.yaml', statePaths(config))
         const withOf = (uses: string) =>
           Object.values(pipeline.spec).find((s) => s.uses === uses)?.with as
             | Record<string, unknown>

@@ -23,9 +23,10 @@ export function pipelineCommands(program: Command, run: Runner) {
     .action(
       run(async (o, cmd) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { runPipeline } = await import('../../pipeline/runner.js')
         const config = resolveConfig(o)
-        const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
+        const pipeline = loadPipeline(config.file ?? 'sluice.yaml', statePaths(config))
         const jobs = positiveInt(o.jobs as string, '--jobs')
         const registry = await openLocal(config)
         const view = new LiveView()
@@ -62,9 +63,10 @@ export function pipelineCommands(program: Command, run: Runner) {
     .action(
       run(async (o) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { pipelineStatus } = await import('../../pipeline/status.js')
         const config = resolveConfig(o)
-        const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
+        const pipeline = loadPipeline(config.file ?? 'sluice.yaml', statePaths(config))
         const registry = await openLocal(config)
         const doc = await pipelineStatus(pipeline, registry.store).finally(() => registry.close())
         makeOutput(Boolean(o.json)).result(doc, () =>
