@@ -86,3 +86,25 @@ describe('a pipeline never destroys sluice state or its own configuration', () =
     expect(q.read('model.txt')).toBe('made\nclean\n')
   })
 })
+
+describe('an invalid pipeline', () => {
+  it('stops only the commands that run or inspect it (exit 2); every other command works in its folder', async () => {
+    const p = project('stages:\n  a:\n    cmd: echo\n    depz: [x]\n  b: 3\n', { 'd.csv': 'x,y\n1,2\n' })
+    for (const args of [['run'], ['status'], ['ci', 'github']]) {
+      const r = await p.run(args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toContain('sluice.yaml:4: unknown key "stages.a.depz"')
+      expect(r.stderr).toContain('sluice.yaml:5: stages.b: expected object, got 3')
+    }
+    for (const args of [
+      ['init'],
+      ['data', 'add', 'd.csv', '--name', 'd'],
+      ['models', 'list'],
+      ['runs', 'list'],
+    ]) {
+      const r = await p.run(args)
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+    }
+    expect(json<{ items: { name: string }[] }>(await p.run(['data', 'list', '--json'])).items).toHaveLength(1)
+  })
+})
