@@ -1,7 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { json, sluice, tempDir } from './support/cli.js'
+import { BIN, json, sluice, tempDir } from './support/cli.js'
 
 /** A project folder with a sluice.yaml and extra files. */
 function project(yaml: string, files: Record<string, string> = {}) {
@@ -106,5 +107,128 @@ describe('an invalid pipeline', () => {
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
     }
     expect(json<{ items: { name: string }[] }>(await p.run(['data', 'list', '--json'])).items).toHaveLength(1)
+  })
+})
+
+interface RunDoc {
+  id: string
+  status: string
+  started_at: string
+  finished_at: string | null
+  stages: { name: string; status: string; error?: string }[]
+}
+
+/** `sluice ARGS` started in the background, with what it printed so far and its exit. */
+function start(dir: string, args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: dir })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  return {
+    child,
+    exit,
+    out: () => stdout,
+    err: () => stderr,
+    /** Resolves with the first of `texts` that appears on stderr (or null once the process ended). */
+    said: (...texts: string[]) =>
+      new Promise<string | null>((resolve) => {
+        const look = () => texts.find((t) => stderr.includes(t))
+        const found = look()
+        if (found) return resolve(found)
+        child.stderr!.on('data', () => {
+          const t = look()
+          if (t) resolve(t)
+        })
+        void exit.then(() => resolve(look() ?? null))
+      }),
+  }
+}
+
+/** True while a process runs (a zombie has ended: an orphan's parent may never reap it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+describe('one run at a time per project', () => {
+  it('a second run --force waits for the first (with --no-wait it exits 2 naming pid and start time), and no out interleaves two runs', async () => {
+    const p = project(`stages:
+  stamp:
+    cmd: echo "$SLUICE_RUN_ID" > out.txt; echo started; while [ ! -f go ]; do sleep 0.05; done; echo "$SLUICE_RUN_ID" >> out.txt
+    outs: [out.txt]
+`)
+    const first = start(p.dir, ['run', '--force', '--json'])
+    expect(await first.said('stamp │ started')).toBe('stamp │ started')
+    const second = start(p.dir, ['run', '--force', '--json'])
+    expect(await second.said(`waiting for sluice run (pid ${first.child.pid}`, 'stamp │ started')).toBe(
+      `waiting for sluice run (pid ${first.child.pid}`,
+    )
+
+    const refused = await p.run(['run', '--no-wait'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `another pipeline run holds this project: sluice run \\(pid ${first.child.pid} on [^,]+, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, run run_\\w+\\); wait for it`,
+      ),
+    )
+
+    writeFileSync(path.join(p.dir, 'go'), '')
+    expect(await first.exit).toBe(0)
+    expect(await second.exit).toBe(0)
+    const [a, b] = [JSON.parse(first.out()) as RunDoc, JSON.parse(second.out()) as RunDoc]
+    expect([a.status, b.status]).toEqual(['succeeded', 'succeeded'])
+    expect(Date.parse(b.started_at)).toBeGreaterThanOrEqual(Date.parse(a.finished_at!))
+    // The out is one run's, whole, and so is what the cache restores.
+    expect(p.read('out.txt')).toBe(`${b.id}\n${b.id}\n`)
+    writeFileSync(path.join(p.dir, 'out.txt'), 'changed\n')
+    const cached = json<RunDoc>(await p.run(['run', '--json']))
+    expect(cached.stages[0]!.status).toBe('cached')
+    expect(p.read('out.txt')).toBe(`${b.id}\n${b.id}\n`)
+  })
+
+  it('a run killed with SIGKILL is marked crashed by the next reader, and the next run takes over its lock and kills its stage', async () => {
+    const p = project(`stages:
+  slow:
+    cmd: echo $$ > stage.pid; echo started; [ -f fast ] || sleep 60; echo done > out.txt
+    outs: [out.txt]
+`)
+    const run = start(p.dir, ['run', '--json'])
+    expect(await run.said('slow │ started')).toBe('slow │ started')
+    run.child.kill('SIGKILL')
+    await run.exit
+    const stage = Number(p.read('stage.pid'))
+    expect(alive(stage)).toBe(true) // the stage leads its own process group: it outlives its run
+
+    const list = json<{ items: RunDoc[] }>(await p.run(['runs', 'list', '--json']))
+    expect(list.items.map((r) => r.status)).toEqual(['crashed'])
+    const shown = json<{ record: { error: string; stages: { status: string; error: string }[] } }>(
+      await p.run(['runs', 'show', list.items[0]!.id, '--json']),
+    )
+    expect(shown.record.error).toMatch(
+      new RegExp(
+        `^the sluice process running it \\(pid ${run.child.pid} on .+\\) ended without finishing it`,
+      ),
+    )
+    expect(shown.record.stages[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/crashed while this stage ran/),
+    })
+
+    // The dead run's lock is taken over at once, even with --no-wait, and its stage is stopped first.
+    writeFileSync(path.join(p.dir, 'fast'), '')
+    const next = await p.run(['run', '--no-wait', '--json'])
+    expect(next.code).toBe(0)
+    expect(next.stderr).toContain(`sluice run (pid ${run.child.pid}`)
+    expect(next.stderr).toContain('died without finishing; its stages were stopped')
+    expect(alive(stage)).toBe(false)
+    expect(json<RunDoc>(next).status).toBe('succeeded')
+    const after = json<{ items: RunDoc[] }>(await p.run(['runs', 'list', '--json']))
+    expect(after.items.map((r) => r.status)).toEqual(['succeeded', 'crashed'])
   })
 })

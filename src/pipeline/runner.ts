@@ -5,6 +5,7 @@ import { type Clock, isoNow, systemClock } from '../core/clock.js'
 import { codeRevisionAsync, environmentFingerprint } from '../core/environment.js'
 import { SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
+import { thisProcess } from '../core/processes.js'
 import type { ArtifactRef } from '../core/types.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { RunRecord, StageRecord, Store } from '../store/types.js'
@@ -41,6 +42,8 @@ export interface RunOptions {
 export type RunEvent =
   | { type: 'start'; run: RunRecord }
   | { type: 'stage-start'; stage: string; command: string }
+  /** A stage's process started; it leads its own process group (pgid = pid). */
+  | { type: 'spawn'; stage: string; pid: number }
   | { type: 'output'; stage: string; line: string; stream: 'stdout' | 'stderr' }
   | { type: 'stage-end'; stage: StageRecord; restored: string[] }
   | { type: 'end'; run: RunRecord }
@@ -95,6 +98,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     },
     stages: selected.map(pendingRecord),
     error: null,
+    holder: thisProcess(),
   }
   const code = codeRevisionAsync(pipeline.root).then((c) => {
     run.code = c
@@ -168,6 +172,9 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
       env: { ...(o.env ?? process.env), SLUICE_RUN_ID: run.id, SLUICE_STAGE: stage.name },
       onLine: (line, stream) => emit({ type: 'output', stage: stage.name, line, stream }),
     })
+    if (proc.pid !== undefined) emit({ type: 'spawn', stage: stage.name, pid: proc.pid })
+    // Recorded as running: should this process die, a reader marks the run crashed with this stage failed.
+    void save()
     const onAbort = () => proc.kill()
     const onKill = () => proc.kill({ now: true })
     o.signal?.addEventListener('abort', onAbort)
