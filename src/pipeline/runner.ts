@@ -9,6 +9,7 @@ import { thisProcess } from '../core/processes.js'
 import type { ArtifactRef } from '../core/types.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { RunRecord, StageRecord, Store } from '../store/types.js'
+import { resolveBaseline, THE_CANDIDATE } from './baseline.js'
 import { buildDag, missingDeps, selectStages } from './dag.js'
 import { FileHasher } from './hasher.js'
 import { keyMaterial, pythonVersion, stageKey, usesPython } from './key.js'
@@ -149,9 +150,17 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     }
     rec.deps = deps
     rec.params = Object.fromEntries(stage.params.map((k) => [k, paramValue(pipeline.params, k, stage.name)]))
-    const material = keyMaterial(stage, deps, rec.params, o.env ?? process.env, environment)
+    const baseline = stage.baseline
+      ? await resolveBaseline(
+          store,
+          stage.baseline,
+          stage.baseline.candidate ? ((await hasher.hash(stage.baseline.candidate))?.digest ?? null) : null,
+        )
+      : undefined
+    const material = keyMaterial(stage, deps, rec.params, o.env ?? process.env, environment, baseline)
     rec.env = material.env
     rec.fingerprint = material.fingerprint
+    if (baseline) rec.baseline = baseline
     rec.key = stageKey(material)
 
     const cached = o.force || stage.alwaysRun ? null : await store.pipeline.stageCache(rec.key)
@@ -206,15 +215,21 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     }
     for (const rel of stage.metrics) rec.metrics[rel] = await outs.metrics(rel)
     for (const rel of written) rec.outs[rel] = await outs.save(rel)
-    await store.pipeline.saveStageCache({
-      key: rec.key,
+    const result = {
       stage: stage.name,
       outs: rec.outs,
       metrics: rec.metrics,
       log: rec.log,
       run_id: run.id,
       created_at: isoNow(clock),
-    })
+    }
+    await store.pipeline.saveStageCache({ key: rec.key, ...result })
+    // A gate that passed its candidate against another baseline also answers for the day that
+    // candidate is the baseline itself (the pipeline registers it and moves the alias next).
+    if (baseline?.candidate && baseline.against !== THE_CANDIDATE) {
+      const self = stageKey({ ...material, baseline: { ...baseline, against: THE_CANDIDATE } })
+      await store.pipeline.saveStageCache({ key: self, ...result })
+    }
     rec.status = 'ran'
     return []
   }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { SluiceError } from '../core/errors.js'
 import { parseYamlWith } from '../core/yaml.js'
-import { BUILTINS, type BuiltinContext, type BuiltinName } from './builtins.js'
+import { BUILTINS, type BuiltinContext, type BuiltinName, isRegistryRef } from './builtins.js'
 import { buildDag } from './dag.js'
 import { checkOuts, guardedPaths, type StatePaths } from './guard.js'
 
@@ -80,6 +80,8 @@ export interface Stage {
   keyExtras: Record<string, unknown>
   /** Files among the deps that configure a check (a contract, gate rules): no stage may write them. */
   config: string[]
+  /** A gate's registered baseline, resolved when it runs (see BuiltinPlan.baseline); null for other stages. */
+  baseline: { ref: string; candidate: string | null } | null
 }
 
 export interface Pipeline {
@@ -123,6 +125,13 @@ export function loadPipeline(file: string, state?: StatePaths): Pipeline {
   const registers = Object.values(spec)
     .filter((s) => s.uses === 'sluice/register' && typeof s.with?.name === 'string')
     .map((s) => s.with!.name as string)
+  // Evaluation file → the model file it is of, for gates that compare it with a registered model.
+  const evaluated = new Map<string, string>()
+  for (const s of Object.values(spec)) {
+    const { out, model } = (s.with ?? {}) as { out?: unknown; model?: unknown }
+    if (s.uses === 'sluice/evaluate' && typeof out === 'string' && typeof model === 'string')
+      if (!isRegistryRef(model)) evaluated.set(normalise(out), normalise(model))
+  }
   const stages = Object.entries(spec).map(([name, s]) => {
     if (!s.uses) return cmdStage(name, s)
     const builtin = BUILTINS[s.uses]
@@ -133,7 +142,11 @@ export function loadPipeline(file: string, state?: StatePaths): Pipeline {
       shown,
     ) as { stages: Record<string, { with: unknown }> }
     const w = checked.stages[name]!.with
-    return builtinStage(name, s, w, params, { gates: (parsed as { gates?: unknown }).gates, registers })
+    return builtinStage(name, s, w, params, {
+      gates: (parsed as { gates?: unknown }).gates,
+      registers,
+      modelEvaluatedIn: (evaluation) => evaluated.get(normalise(evaluation)) ?? null,
+    })
   })
   buildDag(stages)
   checkOuts(stages, root, guardedPaths({ file: path.resolve(file), params: params.file, stages }, state))
@@ -160,6 +173,7 @@ function cmdStage(name: string, s: StageSpec): Stage {
     alwaysRun: s.always_run,
     keyExtras: {},
     config: [],
+    baseline: null,
   }
 }
 
@@ -185,6 +199,7 @@ function builtinStage(
     alwaysRun: s.always_run || plan.alwaysRun,
     keyExtras: plan.keyExtras ?? {},
     config: (plan.config ?? []).map(checked(name, depPath)),
+    baseline: plan.baseline ?? null,
   }
 }
 

@@ -170,6 +170,8 @@ export interface StageRecord {
   env: Record<string, string | null>
   /** Node and Python versions and lockfile hashes the key was computed with. */
   fingerprint: Record<string, unknown>
+  /** A gate's registered baseline as resolved for the key: `{ref, against, candidate}` (gates with `against` only). */
+  baseline?: { ref: string; against: string; candidate: string | null }
   outs: Record<string, ArtifactRef>
   metrics: Record<string, unknown>
   log: Digest | null
