@@ -231,4 +231,16 @@ describe('one run at a time per project', () => {
     const after = json<{ items: RunDoc[] }>(await p.run(['runs', 'list', '--json']))
     expect(after.items.map((r) => r.status)).toEqual(['succeeded', 'crashed'])
   })
+
+  it('a stage that runs its own pipeline fails at once instead of waiting for itself', async () => {
+    const p = project(`stages:
+  nested:
+    cmd: ${JSON.stringify(`"${process.execPath}" "${BIN}" run`)}
+`)
+    const r = await p.run(['run', '--json'])
+    expect(r.code).toBe(1)
+    expect(json<RunDoc & { error: string }>(r).error).toMatch(
+      /^stage "nested" failed: exited with code 2: sluice: error: this sluice run is a stage of run run_\w+, which holds the project until it ends: a stage cannot run or reproduce the pipeline it belongs to/,
+    )
+  })
 })

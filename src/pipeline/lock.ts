@@ -59,6 +59,8 @@ export async function acquireRunLock(
     wait: boolean
     signal?: AbortSignal
     onWait?: (holder: LockHolder | null) => void
+    /** The run this process is a stage of (SLUICE_RUN_ID), if any: it can never wait for that run. */
+    insideRun?: string | undefined
     clock?: Clock
   },
 ): Promise<RunLock | null> {
@@ -82,6 +84,11 @@ export async function acquireRunLock(
     }
     lock?.release()
     const holder = await currentHolder(holderFile)
+    if (holder?.run_id && holder.run_id === o.insideRun)
+      throw new SluiceError(
+        'CONFLICT',
+        `this sluice ${o.command} is a stage of run ${holder.run_id}, which holds the project until it ends: a stage cannot run or reproduce the pipeline it belongs to (it would wait for itself); run the command outside the pipeline`,
+      )
     if (!o.wait) throw heldBy(holder, lockFile)
     if (!told) o.onWait?.(holder)
     told = true

@@ -246,6 +246,7 @@ async function underRunLock<T>(
   const lock = await acquireRunLock(o.home, {
     command: o.command,
     wait: o.wait,
+    insideRun: process.env.SLUICE_RUN_ID,
     signal: ui.interrupt.signal,
     onWait: (h) =>
       ui.view.line(
