@@ -36,7 +36,7 @@ export function pipelineCommands(program: Command, run: Runner) {
         try {
           record = await underRunLock(
             { home: config.home, store: registry.store, command: 'run', wait: o.wait !== false },
-            { view, interrupt, progress: !o.json },
+            { view, interrupt },
             (track) =>
               runPipeline({
                 pipeline,
@@ -123,8 +123,8 @@ export function pipelineCommands(program: Command, run: Runner) {
         try {
           found = await underRunLock(
             { home: config.home, store: registry.store, command: 'reproduce', wait: o.wait !== false },
-            { view, interrupt, progress: !o.json },
-            async () =>
+            { view, interrupt },
+            async (track) =>
               reproduce({
                 version: await registry.getModelVersion(cmd.args[0]!),
                 store: registry.store,
@@ -133,8 +133,8 @@ export function pipelineCommands(program: Command, run: Runner) {
                 keep: Boolean(o.keep),
                 signal: interrupt.signal,
                 kill: interrupt.kill,
-                // The stages run in a scratch folder with a home of their own: the lock names none of them.
-                onEvent: renderer(view, !o.json),
+                // The re-run is recorded in the scratch home, not here: the lock names its stages only.
+                onEvent: both(renderer(view, !o.json), (e) => e.type !== 'start' && track(e)),
               }),
           )
         } finally {
@@ -238,7 +238,7 @@ export function pipelineCommands(program: Command, run: Runner) {
  */
 async function underRunLock<T>(
   o: { home: string; store: Store; command: string; wait: boolean },
-  ui: { view: LiveView; interrupt: Interrupt; progress: boolean },
+  ui: { view: LiveView; interrupt: Interrupt },
   fn: (track: (e: RunEvent) => void) => Promise<T>,
 ): Promise<T | null> {
   const { acquireRunLock, describeHolder } = await import('../../pipeline/lock.js')
