@@ -1,9 +1,11 @@
 // Model-server throughput at 100 concurrent connections (wrk on 127.0.0.1, same run, same request):
-//   sluice serve (request logging on) with micro-batching off, then on;
+//   sluice serve (request logging on) with a logistic model (which sluice runs in its JavaScript
+//   kernel) with micro-batching off, then on; and with a gradient-boosted model (100 trees, which
+//   only onnxruntime runs) with micro-batching on, then off;
 //   a bare Node `http` server answering a fixed body (the ceiling);
 //   FastAPI + uvicorn + scikit-learn answering the same protocol (the baseline teams use).
-// Targets: sluice ≥ 30% of the bare server's requests/s with batching off, ≥ 50% with it on,
-// p99 ≤ 20 ms, zero errors. Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn.
+// Targets: logistic ≥ 30% of the bare server's requests/s with batching off, ≥ 50% with it on;
+// gradient-boosted ≥ 30% with batching on; p99 ≤ 20 ms, zero errors. Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn.
 // All servers run at once and are measured in turns, round after round (each round in a rotated
 // order): a shared virtual machine's speed drifts by half from one few-second stretch to the next,
 // and a ratio of two figures measured side by side, then the median over rounds, sees through that.
@@ -66,8 +68,27 @@ sluice(
   '--register',
   'delay',
 )
+sluice(
+  'train',
+  '--algo',
+  'gbdt',
+  '--data',
+  'train.csv',
+  '--target',
+  'delayed',
+  '--features',
+  'distance,hour,origin',
+  '--seed',
+  '7',
+  '--out',
+  'gbdt.onnx',
+  '--register',
+  'delay-gbdt',
+)
 sluice('deploy', 'delay@1', '--deployment', 'plain')
 sluice('deploy', 'delay@1', '--deployment', 'batched', '--batch-size', '64', '--batch-wait', '1ms')
+sluice('deploy', 'delay-gbdt@1', '--deployment', 'gbdt-plain')
+sluice('deploy', 'delay-gbdt@1', '--deployment', 'gbdt-batched', '--batch-size', '64', '--batch-wait', '1ms')
 
 const body = JSON.stringify({
   inputs: [
@@ -188,6 +209,20 @@ const servers = {
     url: 'http://127.0.0.1:18403/v2/models/batched/infer',
     log: 'sluice-on.log',
   },
+  gbdtOn: {
+    name: 'sluice serve, gbdt, batching on',
+    cmd: bin,
+    args: ['serve', '--port', '18407'],
+    url: 'http://127.0.0.1:18407/v2/models/gbdt-batched/infer',
+    log: 'sluice-gbdt-on.log',
+  },
+  gbdtOff: {
+    name: 'sluice serve, gbdt, batching off',
+    cmd: bin,
+    args: ['serve', '--port', '18408'],
+    url: 'http://127.0.0.1:18408/v2/models/gbdt-plain/infer',
+    log: 'sluice-gbdt-off.log',
+  },
   fastapi: {
     name: 'FastAPI + uvicorn + scikit-learn',
     cmd: '/usr/bin/python3',
@@ -247,11 +282,12 @@ console.log(
   `per round, % of bare: off ${rounds.map((r) => pct(r.off.rps / r.bare.rps)).join(' ')}; on ${rounds.map((r) => pct(r.on.rps / r.bare.rps)).join(' ')}`,
 )
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
-const target = (k: 'off' | 'on', share: number, label: string) => {
+const target = (k: 'off' | 'on' | 'gbdtOn' | 'gbdtOff', share: number, label: string) => {
   const l = summary(k)
   const x = ratio(k, 'bare')
   console.log(
-    `${label} ${pct(x)} of bare (target ≥ ${pct(share)}: ${verdict(x >= share)}), ×${ratio(k, 'fastapi').toFixed(1)} FastAPI; p99 ≤ 20 ms: ${verdict(l.p99ms <= 20)}; zero errors: ${verdict(l.errors === 0)}`,
+    // The FastAPI baseline serves the logistic model: a ratio only for the logistic deployments.
+    `${label} ${pct(x)} of bare (target ≥ ${pct(share)}: ${verdict(x >= share)}),${k === 'off' || k === 'on' ? ` ×${ratio(k, 'fastapi').toFixed(1)} FastAPI;` : ''} p99 ≤ 20 ms: ${verdict(l.p99ms <= 20)}; zero errors: ${verdict(l.errors === 0)}`,
   )
 }
 target('off', 0.3, 'batching off:')
@@ -259,4 +295,9 @@ console.log(
   `batching off is ${pct(ratio('off', 'ortOnly'))} of node http + one onnxruntime call per request (${pct(ratio('ortOnly', 'bare'))} of bare)`,
 )
 target('on', 0.5, 'batching on: ')
+target('gbdtOn', 0.3, 'gbdt, batching on: ')
+const gbdtOff = summary('gbdtOff')
+console.log(
+  `gbdt, batching off (reported, no target): ${pct(ratio('gbdtOff', 'bare'))} of bare, p99 ${gbdtOff.p99ms.toFixed(2)} ms, errors ${gbdtOff.errors}`,
+)
 console.log(`bare node http with replies per turn: ${pct(ratio('bareTurn', 'bare'))} of bare`)

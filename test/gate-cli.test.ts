@@ -145,6 +145,25 @@ describe('sluice gate', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'gate.json'), 'utf8'))).toEqual(doc)
   })
 
+  it('a candidate that is the champion itself passes its comparisons with a note, not against itself', async () => {
+    // weak.onnx is lateness@1, the champion: a pipeline re-run whose model did not change.
+    const r = await gate('--evaluation', 'weak.json', '--against', 'lateness@champion', '--json')
+    const doc = json<GateResult>(r)
+    expect(doc).toMatchObject({
+      baseline: null,
+      note: 'the candidate is lateness@1 itself (the same model file), so there is nothing to compare with',
+    })
+    const comparisons = doc.rules.filter((x) => x.condition !== 'threshold' && x.condition !== 'budget')
+    expect(comparisons).toHaveLength(3)
+    for (const x of comparisons) expect(x).toMatchObject({ passed: true, reason: `passes: ${doc.note}` })
+    // Its thresholds still apply: the weak model fails them (exit 1), as it would on its own.
+    expect(doc.rules.filter((x) => !x.passed).map((x) => x.name)).toEqual([
+      'accuracy threshold',
+      'city=nice recall threshold',
+    ])
+    expect(r.code).toBe(1)
+  })
+
   it('the same seed gives the same interval; another seed another one', async () => {
     const ci = async (seed: string) => {
       const r = await gate(
@@ -201,6 +220,19 @@ describe('sluice gate', () => {
     expect(xml).toContain(
       '<testcase name="roc_auc min_absolute_change" classname="sluice.gate.metrics" time="0">',
     )
+  })
+
+  it('as a pipeline stage writing --markdown, leaves the job summary to whoever publishes that file', async () => {
+    const summary = path.join(dir, 'stage-summary.md')
+    writeFileSync(summary, '')
+    const args = ['gate', '--evaluation', 'good.json', '--baseline', 'weak.json', '--resamples', '50']
+    const inStage = { GITHUB_STEP_SUMMARY: summary, SLUICE_STAGE: 'gate' }
+    expect((await run([...args, '--markdown', 'stage-gate.md'], inStage)).code).toBe(0)
+    expect(readFileSync(summary, 'utf8')).toBe('')
+    expect(readFileSync(path.join(dir, 'stage-gate.md'), 'utf8')).toMatch(/^### /)
+    // A stage that writes no Markdown file still appends its report.
+    expect((await run(args, inStage)).code).toBe(0)
+    expect(readFileSync(summary, 'utf8')).toBe(`${readFileSync(path.join(dir, 'stage-gate.md'), 'utf8')}\n`)
   })
 
   it('a rule on a metric the evaluation lacks fails, naming the metric', async () => {

@@ -130,6 +130,27 @@ describe('sluice deploy, deployments, serve', () => {
     expect(missing.stderr).toContain('deployment "nope" not found')
   })
 
+  it('serve NAME@REF refuses, before listening, a version that is unknown or does not load', async () => {
+    const corrupt = await run('serve', 'delay@3', '--port', '0')
+    expect(corrupt.code).toBe(2)
+    expect(corrupt.stderr).toMatch(
+      /delay@3 cannot be deployed: it does not load \(blob sha256:\w+ is corrupt/,
+    )
+    const unknown = await run('serve', 'delay@9', '--deployment', 'flights', '--port', '0')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/model "delay" has no version 9/)
+    const both = await run('serve', 'delay@1', '--model', 'm1.onnx', '--deployment', 'flights')
+    expect(both.stderr).toBe(
+      'sluice: error: serve either a registered version (delay@1) or a file (--model / SLUICE_MODEL_URI), not both\n',
+    )
+    const port = await sluice(['serve', 'delay@1'], { cwd: dir, env: { SLUICE_PORT: 'http' } })
+    expect(port.code).toBe(2)
+    expect(port.stderr).toBe(
+      'sluice: error: SLUICE_PORT must be a whole number from 0 to 65535, got "http"\n',
+    )
+    expect(json<{ version: number }>(await run('deployments', 'show', 'flights', '--json')).version).toBe(2)
+  })
+
   it('deploys through a running server (--server), which applies the limits in sluice.yaml', async () => {
     const project = tempDir('sluice-server-limits-')
     writeFileSync(

@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { deflateSync, gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../src/api/app.js'
 import { listen, type RunningServer } from '../src/api/server.js'
@@ -15,8 +16,9 @@ import { deploy } from '../src/serving/deploy.js'
 import { OFF_THREAD_MS } from '../src/serving/infer.js'
 import { shortestFloat32 } from '../src/serving/protocol/outputs.js'
 import { type Serving, startServing } from '../src/serving/server.js'
-import { tempDir } from './support/cli.js'
-import { fixedBatchModel, slowModel } from './support/onnx-models.js'
+import { binaryRequest, type Input, readBinaryResponse } from './support/binary-request.js'
+import { BIN, tempDir } from './support/cli.js'
+import { echoModel, fixedBatchModel, slowModel } from './support/onnx-models.js'
 
 const run = promisify(execFile)
 
@@ -173,8 +175,6 @@ describe('Open Inference Protocol v2', () => {
         400,
         /shape|3/,
       ],
-      // The id is echoed in the x-request-id header, where a newline cannot go.
-      [request([1], ['SFO'], { id: 'a\nb' }), 400, /x-request-id/],
     ]
     for (const [body, status, message] of cases) {
       const r = await post('/v2/models/flights/infer', body)
@@ -380,5 +380,234 @@ describe('Open Inference Protocol v2', () => {
       inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [2.5] }],
     })
     expect(((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([2.5])
+  })
+})
+
+describe('Open Inference Protocol clients: recorded requests', () => {
+  beforeAll(async () => {
+    const v = await register(echoModel(), 'echo.onnx', 'echo')
+    await deploy(registry, `echo@${v.version}`, 'echo')
+    await deploy(registry, 'delay@1', 'batched-binary', { batching: { max_rows: 64, max_wait_ms: 2 } })
+    await serving.table.refresh()
+  })
+
+  const send = (route: string, body: Uint8Array | string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${route}`, { method: 'POST', headers, body })
+  const binary = async (r: Response) => {
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toBe('application/octet-stream')
+    const headerLength = Number(r.headers.get('inference-header-content-length'))
+    return readBinaryResponse(new Uint8Array(await r.arrayBuffer()), headerLength)
+  }
+  type Outputs = { outputs: { name: string; data: number[] }[] }
+  const jsonOutputs = async (r: Response) => {
+    expect(r.status).toBe(200)
+    return Object.fromEntries(((await r.json()) as Outputs).outputs.map((o) => [o.name, o.data]))
+  }
+  const distance = (values: number[]): Input => ({
+    name: 'distance',
+    shape: [values.length, 1],
+    datatype: 'FP32',
+    binary: values,
+  })
+  const origin = (values: string[]): Input => ({
+    name: 'origin',
+    shape: [values.length, 1],
+    datatype: 'BYTES',
+    binary: values,
+  })
+
+  it('binary FP32 and BYTES inputs as tritonclient sends them, with every output in binary', async () => {
+    // tritonclient names no outputs and sets binary_data_output; it sends no content-type.
+    const recorded = binaryRequest([distance([100, 900]), origin(['SFO', 'ORD'])], {
+      id: 'triton-1',
+      parameters: { binary_data_output: true },
+    })
+    const r = await send('/v2/models/flights/infer', recorded.body, {
+      'Inference-Header-Content-Length': String(recorded.headerLength),
+    })
+    expect(r.headers.get('x-request-id')).toBe('triton-1')
+    const { json, values } = await binary(r)
+    expect(json).toMatchObject({ model_name: 'flights', id: 'triton-1' })
+    expect(json.outputs).toEqual([
+      { name: 'label', shape: [2], datatype: 'INT64', parameters: { binary_data_size: 16 } },
+      { name: 'probabilities', shape: [2, 2], datatype: 'FP32', parameters: { binary_data_size: 16 } },
+    ])
+    // The same answer as the JSON request: the exact float32 values behind its shortest decimals.
+    const same = await jsonOutputs(
+      await post('/v2/models/flights/infer', request([100, 900], ['SFO', 'ORD'])),
+    )
+    expect(values.label).toEqual(same.label!.map(BigInt))
+    expect(values.probabilities).toEqual(same.probabilities!.map(Math.fround))
+    // Micro-batched, and compressed: the same again.
+    const batched = await send('/v2/models/batched-binary/infer', recorded.body, recorded.headers)
+    const batchedJson = await jsonOutputs(
+      await post('/v2/models/batched-binary/infer', request([100, 900], ['SFO', 'ORD'])),
+    )
+    expect((await binary(batched)).values.probabilities).toEqual(batchedJson.probabilities!.map(Math.fround))
+    const gzipped = await send('/v2/models/flights/infer', gzipSync(recorded.body), {
+      'Inference-Header-Content-Length': String(recorded.headerLength),
+      'content-encoding': 'gzip',
+    })
+    expect((await binary(gzipped)).values).toEqual(values)
+  })
+
+  it("binary outputs asked per output (KServe's client), the others in JSON; a mix of JSON and binary inputs", async () => {
+    const recorded = binaryRequest(
+      [{ name: 'distance', shape: [1, 1], datatype: 'FP32', data: [900] }, origin(['ORD'])],
+      { outputs: [{ name: 'label' }, { name: 'probabilities', parameters: { binary_data: true } }] },
+    )
+    const r = await send('/v2/models/flights/infer', recorded.body, recorded.headers)
+    const { json, values } = await binary(r)
+    expect(json.outputs.map((o) => [o.name, o.data ?? o.parameters])).toEqual([
+      ['label', [1]],
+      ['probabilities', { binary_data_size: 8 }],
+    ])
+    expect((values.probabilities![1] as number) > 0.5).toBe(true)
+  })
+
+  it('BOOL, INT64, BYTES and FP32 tensors, in and out, in binary', async () => {
+    const recorded = binaryRequest(
+      [
+        { name: 'x', shape: [2, 1], datatype: 'FP32', binary: [0.5, Number.NaN] },
+        { name: 'flag', shape: [2, 1], datatype: 'BOOL', binary: [true, false] },
+        { name: 'count', shape: [2, 1], datatype: 'INT64', binary: [2n ** 60n + 1n, -1n] },
+        { name: 'tag', shape: [2, 1], datatype: 'BYTES', binary: ['é', ''] },
+      ],
+      { parameters: { binary_data_output: true } },
+    )
+    const { values } = await binary(await send('/v2/models/echo/infer', recorded.body, recorded.headers))
+    expect(values).toEqual({
+      x_out: [0.5, Number.NaN],
+      flag_out: [true, false],
+      count_out: [2n ** 60n + 1n, -1n],
+      tag_out: ['é', ''],
+    })
+  })
+
+  it('refuses a wrong binary_data_size naming the input and the sizes, and a header past the body', async () => {
+    const recorded = binaryRequest([distance([100]), origin(['SFO'])])
+    const text = new TextDecoder().decode(recorded.body.subarray(0, recorded.headerLength))
+    const wrong = text.replace('"binary_data_size":4', '"binary_data_size":8')
+    const body = new Uint8Array([
+      ...new TextEncoder().encode(wrong),
+      ...recorded.body.subarray(recorded.headerLength),
+    ])
+    const r = await send('/v2/models/flights/infer', body, {
+      'inference-header-content-length': String(wrong.length),
+    })
+    expect(r.status).toBe(400)
+    expect(await r.json()).toEqual({
+      error: 'input "distance": parameters.binary_data_size is 8, but shape [1, 1] of FP32 takes 4 bytes',
+    })
+    const past = await send('/v2/models/flights/infer', recorded.body, {
+      'inference-header-content-length': String(recorded.body.length + 10),
+    })
+    expect(past.status).toBe(400)
+    expect(await past.json()).toEqual({
+      error: `header Inference-Header-Content-Length is ${recorded.body.length + 10}, but the body has ${recorded.body.length} bytes; it gives the length of the JSON at the start of the body`,
+    })
+  })
+
+  it('reads NaN and Infinity tokens in JSON data as those numbers', async () => {
+    const body = JSON.stringify(request([0, 0], ['SFO', 'ORD'])).replace(
+      '"data":[0,0]',
+      '"data":[NaN,Infinity]',
+    )
+    const tokens = await jsonOutputs(await post('/v2/models/flights/infer', body))
+    // NaN is the missing value, as null is; the models treat Infinity as missing too.
+    const nulls = await jsonOutputs(
+      await post(
+        '/v2/models/flights/infer',
+        JSON.stringify(request([0, 0], ['SFO', 'ORD'])).replace('"data":[0,0]', '"data":[null,null]'),
+      ),
+    )
+    expect(tokens).toEqual(nulls)
+  })
+
+  it("rounds FP64 data (numpy's default) for an FP32 input to nearest: 0.3, in JSON and in binary", async () => {
+    const inputs = (x: Omit<Input, 'name' | 'shape'>): Input[] => [
+      { name: 'x', shape: [1, 1], ...x },
+      { name: 'flag', shape: [1, 1], datatype: 'BOOL', data: [true] },
+      { name: 'count', shape: [1, 1], datatype: 'INT64', data: [1] },
+      { name: 'tag', shape: [1, 1], datatype: 'BYTES', data: ['a'] },
+    ]
+    const asJson = await post('/v2/models/echo/infer', { inputs: inputs({ datatype: 'FP64', data: [0.3] }) })
+    expect((await jsonOutputs(asJson)).x_out).toEqual([0.3])
+    const recorded = binaryRequest(inputs({ datatype: 'FP64', binary: [0.3] }), {
+      outputs: [{ name: 'x_out', parameters: { binary_data: true } }],
+    })
+    const { values } = await binary(await send('/v2/models/echo/infer', recorded.body, recorded.headers))
+    expect(values.x_out).toEqual([Math.fround(0.3)])
+  })
+
+  it("with serving.strict_datatypes: true, `sluice serve` refuses any datatype other than the model's, naming both", async () => {
+    writeFileSync(path.join(home, 'sluice.yaml'), 'serving:\n  strict_datatypes: true\n')
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], { cwd: home })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()).url))
+        child.on('exit', (code) => reject(new Error(`sluice serve exited ${code}`)))
+      })
+      const ask = (datatype: string) =>
+        fetch(`${url}/v2/models/flights/infer`, {
+          method: 'POST',
+          body: JSON.stringify({
+            inputs: [
+              { name: 'distance', shape: [1, 1], datatype, data: [0.3] },
+              { name: 'origin', shape: [1, 1], datatype: 'BYTES', data: ['SFO'] },
+            ],
+          }),
+        })
+      const refused = await ask('FP64')
+      expect(refused.status).toBe(400)
+      expect(await refused.json()).toEqual({
+        error:
+          'input "distance": the request declares FP64, but the model\'s input is FP32; serving.strict_datatypes refuses any difference, so send FP32 data',
+      })
+      expect((await ask('FP32')).status).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
+  it("answers unknown /v2 paths in the protocol's error shape, and GET /v2/ as GET /v2", async () => {
+    for (const [method, route] of [
+      ['GET', '/v2/models/flights/versions/1/foo'],
+      ['POST', '/v2/bogus'],
+    ]) {
+      const r = await fetch(`${server.url}${route}`, { method })
+      expect(r.status).toBe(404)
+      const doc = (await r.json()) as { error: unknown }
+      expect(typeof doc.error).toBe('string')
+    }
+    const root = await fetch(`${server.url}/v2/`)
+    expect(root.status).toBe(200)
+    expect(await root.json()).toMatchObject({ name: 'sluice', extensions: ['binary_tensor_data'] })
+  })
+
+  it('decodes gzip and deflate bodies; a gzip bomb is a 413 with the limit', async () => {
+    const text = JSON.stringify(request([900], ['ORD']))
+    const plain = await jsonOutputs(await post('/v2/models/flights/infer', text))
+    for (const [encoding, encode] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+    ] as const) {
+      const r = await send('/v2/models/flights/infer', encode(text), { 'content-encoding': encoding })
+      expect(await jsonOutputs(r)).toEqual(plain)
+    }
+    const bomb = gzipSync(Buffer.alloc(64 << 20)) // 64 MB of zeros, about 64 KB sent
+    const r = await send('/v2/models/flights/infer', bomb, { 'content-encoding': 'gzip' })
+    expect(r.status).toBe(413)
+    expect(await r.json()).toEqual({
+      error: `request body is larger than ${8 << 20} bytes once decoded (Content-Encoding: gzip)`,
+    })
+  })
+
+  it('echoes an id with a newline in the body; the header carries a generated one', async () => {
+    const r = await post('/v2/models/flights/infer', request([1], ['SFO'], { id: 'line 1\nline 2' }))
+    expect(r.status).toBe(200)
+    expect(((await r.json()) as { id: string }).id).toBe('line 1\nline 2')
+    expect(r.headers.get('x-request-id')).toMatch(/^req_/)
   })
 })

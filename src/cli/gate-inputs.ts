@@ -68,6 +68,20 @@ export async function evaluateAgainst(
 ): Promise<Baseline> {
   const model = await resolveModel(ref, opts)
   if ('note' in model) return { doc: null, note: model.note, cleanup: async () => {} }
+  // A pipeline re-run whose model did not change gates the champion its register stage made of it:
+  // comparing a model with itself would fail every rule that asks for an improvement.
+  if (
+    candidate.model.digest !== undefined &&
+    (await sha256File(model.file)).digest === candidate.model.digest
+  ) {
+    await model.cleanup()
+    const label = model.version === null ? model.name : `${model.name}@${model.version}`
+    return {
+      doc: null,
+      note: `the candidate is ${label} itself (the same model file), so there is nothing to compare with`,
+      cleanup: async () => {},
+    }
+  }
   if (withPredictions && !candidate.predictions) {
     await model.cleanup()
     throw noPredictions('candidate')

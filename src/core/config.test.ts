@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       maxInFlight: 512,
       streamCapacity: 10_000,
       kernel: true,
+      strictDatatypes: false,
     })
   })
 
@@ -40,7 +41,7 @@ describe('loadConfig', () => {
     const dir = tmp()
     writeFileSync(
       path.join(dir, 'sluice.yaml'),
-      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n  kernel: false\n',
+      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n  kernel: false\n  strict_datatypes: true\n',
     )
     expect(loadConfig({ cwd: dir, env: {} }).serving).toEqual({
       maxBodyBytes: 524_288,
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
       maxInFlight: 64,
       streamCapacity: 10_000,
       kernel: false,
+      strictDatatypes: true,
     })
     expect(configError('serving:\n  timeout: soon\n').message).toMatch(
       /^sluice\.yaml:2: serving\.timeout: a duration such as 500ms or 30s, 15m, 2h or 7d/,

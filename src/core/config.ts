@@ -47,8 +47,17 @@ export const configSchema = z.strictObject({
       stream_capacity: z.number().int().positive().default(10_000),
       /** Small linear models run in sluice's JavaScript kernel (checked against onnxruntime at load); false: onnxruntime only. */
       kernel: z.boolean().default(true),
+      /** Refuse an infer input declared in a datatype other than the model's (Triton's rule); false converts it. */
+      strict_datatypes: z.boolean().default(false),
     })
-    .default({ max_body_mb: 8, timeout: '30s', max_in_flight: 512, stream_capacity: 10_000, kernel: true }),
+    .default({
+      max_body_mb: 8,
+      timeout: '30s',
+      max_in_flight: 512,
+      stream_capacity: 10_000,
+      kernel: true,
+      strict_datatypes: false,
+    }),
   /** Pipeline stages; validated by the pipeline module (src/pipeline/spec.ts). */
   stages: z.unknown().optional(),
   /** Quality-gate rules; validated by the gates module. */
@@ -71,6 +80,7 @@ export interface ResolvedConfig {
     maxInFlight: number
     streamCapacity: number
     kernel: boolean
+    strictDatatypes: boolean
   }
 }
 
@@ -129,6 +139,7 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       maxInFlight: parsed.serving.max_in_flight,
       streamCapacity: parsed.serving.stream_capacity,
       kernel: parsed.serving.kernel,
+      strictDatatypes: parsed.serving.strict_datatypes,
     },
   }
 }

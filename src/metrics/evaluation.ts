@@ -11,6 +11,8 @@ export interface EvaluationDoc {
   model: {
     name: string
     version: number | null
+    /** SHA-256 of the ONNX file evaluated; absent from documents written before it was recorded. */
+    digest?: Digest
     size_bytes: number
     latency_ms: { p50: number; p99: number }
   }
@@ -33,6 +35,7 @@ const evaluationSchema = z.looseObject({
   model: z.looseObject({
     name: z.string(),
     version: z.number().int().nullable(),
+    digest: digest.optional(),
     size_bytes: z.number().nonnegative(),
     latency_ms: z.looseObject({ p50: z.number(), p99: z.number() }),
   }),

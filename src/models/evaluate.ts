@@ -85,6 +85,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<EvaluationDoc> 
       schema: 'sluice.evaluation/v1',
       model: {
         ...o.model,
+        digest: (await sha256File(o.modelFile)).digest,
         size_bytes: (await stat(o.modelFile)).size,
         latency_ms: await latency(model, frame, o.latencySamples ?? 200),
       },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { bodyDecoder, encodingOf, unsupportedEncoding } from './body-encoding.js'
 import { endOfTurn } from './end-of-turn.js'
 import type { InferCall, Reply } from './handler.js'
 import { replyId } from './protocol/request-id.js'
@@ -34,7 +35,11 @@ export function inferenceFastPath(
     const version = match?.[2] === undefined ? undefined : decode(match[2])
     if (!deployment || version === null) return false // the framework answers what this does not match
     const started = performance.now()
-    const header = req.headers['x-request-id']
+    const headers = req.headers
+    const header = headers['x-request-id']
+    // Both absent on a plain JSON request: the binary extension and decoding are branches it never takes.
+    const headerLength = headers['inference-header-content-length'] as string | undefined
+    const encoding = headers['content-encoding']
     const call: Omit<InferCall, 'body'> = {
       kind: infer ? 'infer' : 'predict',
       deployment,
@@ -44,6 +49,7 @@ export function inferenceFastPath(
         const value = req.headers[name]
         return Array.isArray(value) ? value[0] : value
       },
+      headerLength,
     }
     const answer = (reply: Reply) => {
       let refused: Error | undefined
@@ -71,24 +77,60 @@ export function inferenceFastPath(
       })
     }
     const send = (reply: Reply) => write(() => answer(reply))
-    const tooLarge = () => {
+    /** A refusal before the handler: answered at once, then the rest of the body is read and dropped. */
+    const refuse = (status: number, message: string) => {
       answer({
-        status: 413,
+        status,
         headers: { 'content-type': 'application/json', 'x-request-id': replyId(call.requestId) },
-        body: JSON.stringify({ error: `request body is larger than ${options.maxBodyBytes} bytes` }),
+        body: JSON.stringify({ error: message }),
       })
       // The rest of the body is read and thrown away, not left unread: closing a connection with
       // bytes still coming makes the kernel reset it, and a client that sends its whole body before
-      // reading (most do) would lose the 413. A body still coming after LINGER_MS closes it anyway.
+      // reading (most do) would lose the answer. A body still coming after LINGER_MS closes it anyway.
       req.removeAllListeners('data')
       req.removeAllListeners('end')
+      if (req.complete) return
       const stop = setTimeout(() => req.destroy(), LINGER_MS)
       req.once('end', () => clearTimeout(stop))
       req.once('close', () => clearTimeout(stop))
       req.resume()
     }
-    if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
+    const tooLarge = () => refuse(413, `request body is larger than ${options.maxBodyBytes} bytes`)
+    if (Number(headers['content-length'] ?? 0) > options.maxBodyBytes) {
       tooLarge()
+      return true
+    }
+    const respond = (body: Buffer) =>
+      answerLater(() =>
+        // The binary extension's body stays bytes; any other is JSON text.
+        handle({ ...call, body: headerLength === undefined ? body.toString('utf8') : body }).then(
+          send,
+          (e: Error) =>
+            send({
+              status: 500,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ error: `internal error: ${e.message}` }),
+            }),
+        ),
+      )
+    const decoding = encoding === undefined ? null : encodingOf(encoding)
+    if (decoding === 'unsupported') {
+      refuse(415, unsupportedEncoding(encoding!))
+      return true
+    }
+    if (decoding !== null) {
+      // Decoded as it arrives: the limit holds for the bytes sent and for the bytes decoded.
+      const decoder = bodyDecoder(decoding, options.maxBodyBytes, (decoded) =>
+        'body' in decoded ? respond(decoded.body) : refuse(decoded.status, decoded.message),
+      )
+      let sent = 0
+      req.on('data', (chunk: Buffer) => {
+        sent += chunk.length
+        if (sent <= options.maxBodyBytes) return decoder.write(chunk)
+        decoder.abort()
+        tooLarge()
+      })
+      req.on('end', () => decoder.end())
       return true
     }
     const chunks: Buffer[] = []
@@ -98,18 +140,7 @@ export function inferenceFastPath(
       if (size > options.maxBodyBytes) tooLarge()
       else chunks.push(chunk)
     })
-    req.on('end', () => {
-      const body = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
-      answerLater(() =>
-        handle({ ...call, body }).then(send, (e: Error) =>
-          send({
-            status: 500,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ error: `internal error: ${e.message}` }),
-          }),
-        ),
-      )
-    })
+    req.on('end', () => respond(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
     return true
   }
 }

@@ -6,13 +6,19 @@ import { InferenceTimeout, type RunModel, withTimeout } from './infer.js'
 import type { ServingMetrics } from './metrics.js'
 import type { LoadedVersion, ModelCache } from './model-cache.js'
 import type { Outcome, OutcomeObserver } from './outcome.js'
-import { type FieldError, ProtocolError } from './protocol/errors.js'
+import { splitBinaryBody } from './protocol/binary.js'
+import { badRequest, type FieldError, ProtocolError } from './protocol/errors.js'
 import { instancesResponse, parseInstances } from './protocol/instances.js'
 import { stringifyJson } from './protocol/json.js'
 import type { OutputTensor } from './protocol/outputs.js'
-import { type InputTensor, parseInferRequest } from './protocol/request.js'
+import {
+  type InferRequest,
+  type InputTensor,
+  parseInferRequest,
+  type RequestOptions,
+} from './protocol/request.js'
 import { quoteId, requestIdProblem } from './protocol/request-id.js'
-import { buildInferResponse } from './protocol/response.js'
+import { buildBinaryInferResponse, buildInferResponse } from './protocol/response.js'
 import type { Role, Router } from './router.js'
 import { stickyValue } from './sticky.js'
 
@@ -23,9 +29,19 @@ export interface ServingLimits {
   timeoutMs: number
   /** Requests in flight per deployment beyond which new ones are shed (503 with Retry-After). */
   maxInFlight: number
+  /**
+   * Refuse an infer input whose declared datatype is not the model's (Triton's rule); false
+   * converts it (see docs/serving-protocol.md). `serving.strict_datatypes`.
+   */
+  strictDatatypes: boolean
 }
 
-export const DEFAULT_LIMITS: ServingLimits = { maxBodyBytes: 8 << 20, timeoutMs: 30_000, maxInFlight: 512 }
+export const DEFAULT_LIMITS: ServingLimits = {
+  maxBodyBytes: 8 << 20,
+  timeoutMs: 30_000,
+  maxInFlight: 512,
+  strictDatatypes: false,
+}
 
 export interface HandlerDeps {
   table: DeploymentTable
@@ -50,14 +66,20 @@ export interface InferCall {
   requestId: string | undefined
   /** Reads a request header (lower-case name); a rollout may route on one. */
   header?: (name: string) => string | undefined
-  body: string
+  /** The body (decoded from its Content-Encoding): JSON text, or the bytes of a binary-extension request. */
+  body: string | Uint8Array
+  /**
+   * The Inference-Header-Content-Length header, when given: the body is that many bytes of JSON
+   * and then binary tensor data (the binary tensor data extension).
+   */
+  headerLength?: string | undefined
 }
 
-/** What to answer: the status, headers and JSON text. */
+/** What to answer: the status, headers and body (JSON text, or JSON and binary tensor data). */
 export interface Reply {
   status: number
   headers: Record<string, string>
-  body: string
+  body: string | Uint8Array
 }
 
 /** A failure on the protocol routes: answered as `{"error": message}` with the status. */
@@ -124,6 +146,7 @@ export function resolveVersion(
  */
 export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<Reply> {
   const inFlight = new Map<string, number>()
+  const options: RequestOptions = { strictDatatypes: d.limits.strictDatatypes }
 
   return async (call) => {
     const started = performance.now()
@@ -170,7 +193,15 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
     counters.inFlight.inc()
     const hold = d.cache.acquire(v)
     try {
-      const { id, body, inputs, outputs, rows } = await answer(d, call, deployment, v, requestId, started)
+      const { id, body, headerLength, inputs, outputs, rows } = await answer(
+        d,
+        options,
+        call,
+        deployment,
+        v,
+        requestId,
+        started,
+      )
       counters.finished(200, null, (performance.now() - started) / 1000)
       if (observe) {
         tell(200, outputs, rows)
@@ -184,21 +215,19 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
             started,
           })
       }
-      return {
-        status: 200,
-        headers: {
-          'content-type': 'application/json',
-          'x-request-id': id,
-          'x-model-version': String(v.version),
-        },
-        body,
+      const headers: Record<string, string> = {
+        'content-type': headerLength === undefined ? 'application/json' : 'application/octet-stream',
+        'x-request-id': headerId(id, requestId),
+        'x-model-version': String(v.version),
       }
+      if (headerLength !== undefined) headers['inference-header-content-length'] = String(headerLength)
+      return { status: 200, headers, body }
     } catch (e) {
       const id = (e instanceof ProtocolError && e.requestId) || requestId
       const failure = asFailure(e, v, id)
       counters.finished(failure.status, failure.reason, (performance.now() - started) / 1000)
       tell(failure.status, null, 0)
-      return failed(failure, id, v)
+      return failed(failure, headerId(id, requestId), v)
     } finally {
       hold()
       counters.inFlight.dec()
@@ -207,8 +236,15 @@ export function inferenceHandler(d: HandlerDeps): (call: InferCall) => Promise<R
   }
 }
 
+/**
+ * The id the x-request-id header carries: the request's own (its body `id`, which may be any
+ * string) when a header can carry it intact, else the client's header or a generated one.
+ */
+const headerId = (id: string, fallback: string) => (id === fallback || !requestIdProblem(id) ? id : fallback)
+
 async function answer(
   d: HandlerDeps,
+  options: RequestOptions,
   call: InferCall,
   deployment: ActiveDeployment,
   v: LoadedVersion,
@@ -216,7 +252,9 @@ async function answer(
   started: number,
 ): Promise<{
   id: string
-  body: string
+  body: string | Uint8Array
+  /** The JSON's length in bytes when the body carries binary outputs after it. */
+  headerLength?: number
   inputs: Record<string, InputTensor>
   outputs: Record<string, OutputTensor>
   rows: number
@@ -224,21 +262,22 @@ async function answer(
   const modelName = deployment.record.name
   const modelVersion = String(v.version)
   if (call.kind === 'infer') {
-    const req = parseInferRequest(call.body, v.signature)
+    const req = readInfer(call, v, options)
     const id = req.id ?? requestId
     const outputs = await run(d, deployment, v, req.inputs, req.rows)
     record(d, { deployment, v, id, inputs: req.inputs, outputs, rows: req.rows, started })
-    const body = buildInferResponse({
-      modelName,
-      modelVersion,
-      id,
-      outputs,
-      requested: req.outputs,
-      signature: v.signature,
-    })
-    return { id, body, inputs: req.inputs, outputs, rows: req.rows }
+    const response = { modelName, modelVersion, id, outputs, requested: req.outputs, signature: v.signature }
+    if (req.binaryOutputs.size === 0)
+      return { id, body: buildInferResponse(response), inputs: req.inputs, outputs, rows: req.rows }
+    const { body, headerLength } = buildBinaryInferResponse({ ...response, binary: req.binaryOutputs })
+    return { id, body, headerLength, inputs: req.inputs, outputs, rows: req.rows }
   }
-  const req = parseInstances(call.body, v.signature)
+  if (call.headerLength !== undefined) {
+    throw badRequest(
+      'the binary tensor data extension (Inference-Header-Content-Length) is for /v2/models/{name}/infer; send this endpoint JSON',
+    )
+  }
+  const req = parseInstances(bodyText(call.body), v.signature)
   const outputs = await run(d, deployment, v, req.inputs, req.rows)
   record(d, { deployment, v, id: requestId, inputs: req.inputs, outputs, rows: req.rows, started })
   const body = stringifyJson({
@@ -249,6 +288,19 @@ async function answer(
   })
   return { id: requestId, body, inputs: req.inputs, outputs, rows: req.rows }
 }
+
+/** An infer request's body read: all JSON, or JSON and binary tensor data. */
+function readInfer(call: InferCall, v: LoadedVersion, options: RequestOptions): InferRequest {
+  if (call.headerLength === undefined) return parseInferRequest(bodyText(call.body), v.signature, options)
+  const bytes = typeof call.body === 'string' ? Buffer.from(call.body, 'utf8') : call.body
+  const { json, tail } = splitBinaryBody(bytes, call.headerLength)
+  return parseInferRequest(json, v.signature, { ...options, binary: tail })
+}
+
+const bodyText = (body: string | Uint8Array) =>
+  typeof body === 'string'
+    ? body
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
 
 /** Tells the observers how a request went on one version (`started`: when it reached that version). */
 function notify(

@@ -1,4 +1,6 @@
+import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { binaryRequest, readBinaryResponse } from '../../test/support/binary-request.js'
 import { PredictionStream } from '../core/prediction.js'
 import type { Signature } from '../core/types.js'
 import type { DeploymentTable } from './deployments.js'
@@ -59,6 +61,8 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     })
   return { app, infer, metrics, stream, v }
 }
+
+const json = async (r: Response) => (await r.json()) as Record<string, unknown>
 
 const answer = async () => ({ y: { datatype: 'FP32', dims: [1, 1], data: Float32Array.of(0.5) } })
 
@@ -183,5 +187,140 @@ describe('serving routes: failures', () => {
     expect([stream.pushed, stream.dropped]).toEqual([2, 1])
     expect(await metrics.text()).toMatch(/sluice_prediction_stream_dropped_total 1/)
     expect(await metrics.text()).toMatch(/sluice_inference_shed_total\{deployment="d"\} 1/)
+  })
+})
+
+describe('serving routes: what Open Inference Protocol clients send', () => {
+  it('answers every unknown /v2 path with 404 and the protocol\'s {"error": string}; other methods 405', async () => {
+    const { app } = routesWith(answer)
+    for (const [method, path] of [
+      ['GET', '/v2/models/d/versions/4/foo'],
+      ['POST', '/v2/bogus'],
+      ['GET', '/v2/health'],
+      ['DELETE', '/v2/models/d/infer/x'],
+    ] as const) {
+      const r = await app.request(path, { method })
+      expect(r.status, path).toBe(404)
+      const doc = await json(r)
+      expect(Object.keys(doc)).toEqual(['error'])
+      expect(doc.error).toMatch(
+        new RegExp(`^no route for ${method} ${path}; the Open Inference Protocol routes are `),
+      )
+    }
+    const post = await app.request('/v2/health/live', { method: 'POST' })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET')
+    expect(await json(post)).toEqual({
+      error: 'POST is not allowed on /v2/health/live; send the request with GET',
+    })
+  })
+
+  it('answers GET /v2/ as GET /v2, and names the binary tensor data extension', async () => {
+    const { app } = routesWith(answer)
+    const slash = await json(await app.request('/v2/'))
+    expect(slash).toEqual(await json(await app.request('/v2')))
+    expect(slash.extensions).toEqual(['binary_tensor_data'])
+  })
+
+  it('echoes any string id in the body; the header carries it only when a header can', async () => {
+    const { app } = routesWith(answer)
+    const body = (id: string) =>
+      JSON.stringify({ id, inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] })
+    for (const id of ['a\nb', 'café', 'x'.repeat(300), ' padded ']) {
+      const r = await app.request('/v2/models/d/infer', { method: 'POST', body: body(id) })
+      expect(r.status).toBe(200)
+      expect((await json(r)).id).toBe(id)
+      expect(r.headers.get('x-request-id')).toMatch(/^req_/)
+    }
+    const withHeader = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'x-request-id': 'from-header' },
+      body: body('a\nb'),
+    })
+    expect(withHeader.headers.get('x-request-id')).toBe('from-header')
+    const refused = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      body: JSON.stringify({
+        id: 'a\nb',
+        inputs: [{ name: 'x', shape: [2, 1], datatype: 'FP32', data: [1] }],
+      }),
+    })
+    expect(refused.status).toBe(400)
+    expect(refused.headers.get('x-request-id')).toMatch(/^req_/)
+  })
+
+  it('reads a binary-extension request and answers binary outputs with Inference-Header-Content-Length', async () => {
+    const { app } = routesWith(answer)
+    const request = binaryRequest([{ name: 'x', shape: [1, 1], datatype: 'FP32', binary: [1] }], {
+      parameters: { binary_data_output: true },
+    })
+    const r = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+    })
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toBe('application/octet-stream')
+    const headerLength = Number(r.headers.get('inference-header-content-length'))
+    const { json: doc, values } = readBinaryResponse(new Uint8Array(await r.arrayBuffer()), headerLength)
+    expect(doc.outputs).toEqual([
+      { name: 'y', shape: [1, 1], datatype: 'FP32', parameters: { binary_data_size: 4 } },
+    ])
+    expect(values).toEqual({ y: [0.5] })
+  })
+
+  it('refuses the binary extension on the plain endpoint', async () => {
+    const { app } = routesWith(answer)
+    const r = await app.request('/v1/deployments/d/predict', {
+      method: 'POST',
+      headers: { 'inference-header-content-length': '2' },
+      body: '{}',
+    })
+    expect(r.status).toBe(400)
+    expect((await json(r)).error).toMatch(
+      /^the binary tensor data extension \(Inference-Header-Content-Length\) is for/,
+    )
+  })
+
+  it('decodes gzip bodies; refuses an unknown Content-Encoding with 415 and a bomb with 413', async () => {
+    const { app } = routesWith(answer, { maxBodyBytes: 1 << 20 })
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] })
+    const gz = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+    })
+    expect(gz.status).toBe(200)
+    const br = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'content-encoding': 'br' },
+      body,
+    })
+    expect(br.status).toBe(415)
+    expect(await json(br)).toEqual({
+      error:
+        'Content-Encoding "br" is not supported; send the body as it is, or compressed with gzip or deflate',
+    })
+    const bomb = await app.request('/v2/models/d/infer', {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: gzipSync(Buffer.alloc(16 << 20)),
+    })
+    expect(bomb.status).toBe(413)
+    expect((await json(bomb)).error).toBe(
+      'request body is larger than 1048576 bytes once decoded (Content-Encoding: gzip)',
+    )
+  })
+
+  it('with strict datatypes, refuses FP64 for an FP32 input that it would otherwise round', async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP64', data: [0.3] }] })
+    const lenient = routesWith(answer).app
+    expect((await lenient.request('/v2/models/d/infer', { method: 'POST', body })).status).toBe(200)
+    const strict = routesWith(answer, { strictDatatypes: true }).app
+    const r = await strict.request('/v2/models/d/infer', { method: 'POST', body })
+    expect(r.status).toBe(400)
+    expect((await json(r)).error).toBe(
+      'input "x": the request declares FP64, but the model\'s input is FP32; serving.strict_datatypes refuses any difference, so send FP32 data',
+    )
   })
 })

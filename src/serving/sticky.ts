@@ -6,7 +6,8 @@ const seen = new WeakMap<InferCall, string | null>()
 /**
  * The value of a rollout's sticky key in a request: a header, or a body field — an input tensor's
  * first element (Open Inference Protocol) or the first instance's field (plain endpoint). Null
- * when the rollout names none or the request lacks it (then it is routed by weight alone).
+ * when the rollout names none or the request lacks it (then it is routed by weight alone), and
+ * for a field of a request in the binary tensor data extension.
  */
 export function stickyValue(router: Router, call: InferCall): string | null {
   const key = router.stickyKey
@@ -19,6 +20,8 @@ export function stickyValue(router: Router, call: InferCall): string | null {
 }
 
 function fieldOf(call: InferCall, field: string): string | null {
+  // A binary-extension body (bytes) is routed by weight alone: its values may be in the binary part.
+  if (typeof call.body !== 'string') return null
   let body: unknown
   try {
     body = JSON.parse(call.body)

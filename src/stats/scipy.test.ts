@@ -41,7 +41,8 @@ function close(got: number, want: number, rel = 1e-9, abs = 1e-300): void {
 }
 
 const sorted = (s: SampleSpec) => sample(s).sort()
-const label = (c: { fn: string; x: SampleSpec; y: SampleSpec }) => `${c.fn} ${c.x.kind} n=${c.x.n}/${c.y.n}`
+const label = (c: { fn: string; x: SampleSpec; y: SampleSpec }) =>
+  `${c.fn} ${c.x.kind}${c.x.levels ? ` (${c.x.levels} values)` : ''} n=${c.x.n}/${c.y.n}`
 
 const TESTS: Record<string, (x: Float64Array, y: Float64Array) => { statistic: number; pvalue: number }> = {
   ks: ks2Samp,

@@ -45,3 +45,25 @@ export function fixedBatchModel(): Uint8Array {
     nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
   })
 }
+
+/** ONNX's element type of booleans (`ElemType` lists the types sluice's own exports use). */
+const BOOL = 9
+
+/**
+ * Each input back unchanged as an output of the same type (Identity): x FP32, flag BOOL, count
+ * INT64 and tag BYTES, all [N, 1]; the outputs are `<input>_out`. A model of every type the codec feeds.
+ */
+export function echoModel(): Uint8Array {
+  const io: [string, number][] = [
+    ['x', ElemType.FLOAT],
+    ['flag', BOOL],
+    ['count', ElemType.INT64],
+    ['tag', ElemType.STRING],
+  ]
+  return encodeModel({
+    name: 'echo',
+    inputs: io.map(([name, elemType]) => ({ name, elemType, shape: ['N', 1] })),
+    outputs: io.map(([name, elemType]) => ({ name: `${name}_out`, elemType, shape: ['N', 1] })),
+    nodes: io.map(([name]) => ({ op: 'Identity', inputs: [name], outputs: [`${name}_out`] })),
+  })
+}

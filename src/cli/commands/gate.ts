@@ -126,9 +126,11 @@ async function writeOutputs(result: GateResult, o: GateFlags): Promise<void> {
   if (o.junit) await write(o.junit, renderGateJunit(result))
   const markdown = renderGateMarkdown(result)
   if (o.markdown) await write(o.markdown, markdown)
-  // GitHub Actions shows whatever a step appends to this file on the run's summary page.
+  // GitHub Actions shows whatever a step appends to this file on the run's summary page. A pipeline
+  // stage's Markdown file is one of its outputs, also when the stage comes from the cache: whoever
+  // runs the pipeline publishes it (the workflow of `sluice ci github` does), so it shows once.
   const summary = process.env.GITHUB_STEP_SUMMARY
-  if (summary) await appendFile(summary, `${markdown}\n`)
+  if (summary && !(o.markdown && process.env.SLUICE_STAGE)) await appendFile(summary, `${markdown}\n`)
 }
 
 function human(result: GateResult): string {

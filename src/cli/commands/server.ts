@@ -3,8 +3,12 @@ import type { Command } from 'commander'
 import { isoAt } from '../../core/clock.js'
 import { SluiceError } from '../../core/errors.js'
 import { jsonLogger } from '../../core/log.js'
+import { parseModelRef } from '../../registry/refs.js'
 import { openLocal, resolveConfig } from '../context.js'
 import type { Runner } from '../run.js'
+
+const HOST_HELP = 'interface to bind (env SLUICE_HOST; default server.host in sluice.yaml, else 127.0.0.1)'
+const PORT_HELP = 'port (env SLUICE_PORT; default server.port in sluice.yaml, else 8321; 0 picks a free one)'
 
 export function serverCommand(program: Command, run: Runner) {
   program
@@ -12,8 +16,8 @@ export function serverCommand(program: Command, run: Runner) {
     .description(
       'serve the REST API and model serving (Open Inference Protocol v2, /metrics) from one process',
     )
-    .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
-    .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
+    .option('--host <host>', HOST_HELP)
+    .option('--port <port>', PORT_HELP)
     .option('--json', 'print the listening address as JSON')
     .action(run(serveAction(true)))
   program
@@ -21,13 +25,20 @@ export function serverCommand(program: Command, run: Runner) {
     .description(
       'serve the deployments only (Open Inference Protocol v2, the plain predict endpoint, /metrics)',
     )
-    .option('--host <host>', 'interface to bind (default 127.0.0.1, or server.host in sluice.yaml)')
-    .option('--port <port>', 'port (default 8321, or server.port in sluice.yaml; 0 picks a free one)')
+    .argument(
+      '[model]',
+      'NAME@REF to serve: resolved in this home at start, loaded and checked, and deployed as --deployment (default: NAME)',
+    )
+    .option('--host <host>', HOST_HELP)
+    .option('--port <port>', PORT_HELP)
     .option(
       '--model <file>',
       'serve this ONNX file as --deployment (registered in this home first); env SLUICE_MODEL_URI',
     )
-    .option('--deployment <name>', 'with --model: the deployment it answers (env SLUICE_DEPLOYMENT)')
+    .option(
+      '--deployment <name>',
+      'with NAME@REF or --model: the deployment it answers (env SLUICE_DEPLOYMENT)',
+    )
     .option(
       '--model-name <name>',
       'with --model: NAME or NAME@VERSION to register it as (default: the deployment; env SLUICE_MODEL)',
@@ -37,37 +48,35 @@ export function serverCommand(program: Command, run: Runner) {
 }
 
 function serveAction(rest: boolean) {
-  return async (o: {
-    host?: string
-    port?: string
-    json?: boolean
-    home?: string
-    config?: string
-    model?: string
-    deployment?: string
-    modelName?: string
-  }) => {
+  return async (
+    o: {
+      host?: string
+      port?: string
+      json?: boolean
+      home?: string
+      config?: string
+      model?: string
+      deployment?: string
+      modelName?: string
+    },
+    cmd: Command,
+  ) => {
     const config = resolveConfig(o)
-    const port = o.port === undefined ? config.server.port : Number(o.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new SluiceError('USAGE', `--port must be a whole number from 0 to 65535, got "${o.port}"`)
-    }
+    const host = o.host ?? process.env.SLUICE_HOST ?? config.server.host
+    const port = listenPort(o.port, process.env.SLUICE_PORT, config.server.port)
+    const start = startDeployment(cmd.args[0], o)
     const registry = await openLocal(config)
-    const file = o.model ?? process.env.SLUICE_MODEL_URI
-    if (file) {
-      // A pinned pod: the file becomes the deployment's version before serving starts.
-      const deployment = o.deployment ?? process.env.SLUICE_DEPLOYMENT
-      if (!deployment)
-        throw new SluiceError(
-          'USAGE',
-          '--model needs --deployment NAME (or SLUICE_DEPLOYMENT): the deployment it answers',
-        )
-      const { deployFile } = await import('../../serving/deploy.js')
-      await deployFile(registry, {
-        file,
-        deployment,
-        model: o.modelName ?? process.env.SLUICE_MODEL ?? deployment,
-      })
+    if (start) {
+      const { deploy, deployFile } = await import('../../serving/deploy.js')
+      try {
+        // A pinned image or pod: the version is resolved (or the file registered), loaded and
+        // checked before anything listens; one that does not load stops the start.
+        if (start.kind === 'ref') await deploy(registry, start.ref, start.deployment)
+        else await deployFile(registry, start)
+      } catch (e) {
+        await registry.close()
+        throw e
+      }
     }
     const { createApp } = await import('../../api/app.js')
     const { listen } = await import('../../api/server.js')
@@ -99,7 +108,7 @@ function serveAction(rest: boolean) {
       modules: [{ prefix: '/', routes: serving.routes }],
       log,
     })
-    const server = await listen(app, o.host ?? config.server.host, port, serving.fastPath)
+    const server = await listen(app, host, port, serving.fastPath)
     const line = o.json
       ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
       : `sluice server listening on ${server.url} (home ${config.home})`
@@ -115,4 +124,48 @@ function serveAction(rest: boolean) {
     process.once('SIGTERM', stop)
     await new Promise(() => {}) // serve until a signal arrives
   }
+}
+
+/** The port: --port, else SLUICE_PORT, else sluice.yaml's server.port. */
+function listenPort(flag: string | undefined, env: string | undefined, configured: number): number {
+  const [given, source] =
+    flag !== undefined ? [flag, '--port'] : env !== undefined ? [env, 'SLUICE_PORT'] : []
+  if (given === undefined) return configured
+  const port = /^\d+$/.test(given) ? Number(given) : Number.NaN
+  if (!Number.isInteger(port) || port > 65535)
+    throw new SluiceError('USAGE', `${source} must be a whole number from 0 to 65535, got "${given}"`)
+  return port
+}
+
+type StartDeployment =
+  | { kind: 'ref'; ref: string; deployment: string }
+  | { kind: 'file'; file: string; deployment: string; model: string }
+
+/**
+ * What `sluice serve` deploys before it listens: a registered version (`serve NAME@REF`), an ONNX
+ * file (`--model FILE` / SLUICE_MODEL_URI), or nothing (the deployments already in the store).
+ */
+function startDeployment(
+  ref: string | undefined,
+  o: { model?: string; deployment?: string; modelName?: string },
+): StartDeployment | null {
+  const file = o.model ?? process.env.SLUICE_MODEL_URI
+  const deployment = o.deployment ?? process.env.SLUICE_DEPLOYMENT
+  if (ref !== undefined) {
+    if (file !== undefined)
+      throw new SluiceError(
+        'USAGE',
+        `serve either a registered version (${ref}) or a file (--model / SLUICE_MODEL_URI), not both`,
+      )
+    if (o.modelName !== undefined)
+      throw new SluiceError('USAGE', '--model-name names a --model file; a NAME@REF is registered already')
+    return { kind: 'ref', ref, deployment: deployment ?? parseModelRef(ref).name }
+  }
+  if (file === undefined) return null
+  if (!deployment)
+    throw new SluiceError(
+      'USAGE',
+      '--model needs --deployment NAME (or SLUICE_DEPLOYMENT): the deployment it answers',
+    )
+  return { kind: 'file', file, deployment, model: o.modelName ?? process.env.SLUICE_MODEL ?? deployment }
 }

@@ -55,18 +55,25 @@ describe('values of the declared datatype', () => {
       'input "x": element 0 (1e+39) is beyond the range of FP32',
     )
     expect(message(() => convert('FP16', 'FP32', '[1]'))).toBe(
-      'input "x": FP16 data is not accepted; send it as FP32',
+      'input "x": FP16 data is accepted only as binary tensor data; send it as FP32 in JSON',
     )
   })
 })
 
-describe('lossless coercion to the model input type', () => {
-  it('FP64 or integer data feeds FP32 when float32 holds every value exactly', () => {
-    expect(convert('FP64', 'FP32', '[0.5, -1.25, 1.2676506002282294e30, null]')).toEqual(
-      Float32Array.from([0.5, -1.25, 2 ** 100, Number.NaN]),
+describe('conversion to the model input type', () => {
+  it('float data feeds FP32 rounded to nearest; integers only when float32 holds them exactly', () => {
+    expect(convert('FP64', 'FP32', '[0.5, 0.3, 0.1, 1.2676506002282294e30, null]')).toEqual(
+      Float32Array.from([0.5, Math.fround(0.3), Math.fround(0.1), 2 ** 100, Number.NaN]),
     )
-    expect(message(() => convert('FP64', 'FP32', '[0.5, 0.25, 0.1]'))).toBe(
-      'input "x": element 2 (0.1) would lose precision as the model\'s FP32 (it would become 0.10000000149011612); send FP32 data to have it rounded',
+    expect(convert('FP64', 'FP32', '[0.3]')[0]).toBe(0.30000001192092896)
+    expect(message(() => convert('FP64', 'FP32', '[1, 1e39]'))).toBe(
+      'input "x": element 1 (1e+39) is beyond the range of the model\'s FP32',
+    )
+    const tokens = convert('FP64', 'FP32', '[NaN, Infinity, -Infinity]') as Float32Array
+    expect(Array.from(tokens)).toEqual([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+    // A literal too large for a double is still refused, not read as Infinity.
+    expect(message(() => convert('FP64', 'FP64', '[1e400]'))).toBe(
+      'input "x": element 0 (Infinity) is beyond the range of FP64',
     )
     expect(convert('INT64', 'FP32', '[16777216, -3]')).toEqual(Float32Array.from([16777216, -3]))
     expect(convert('INT32', 'FP32', '[7]')).toEqual(Float32Array.from([7]))

@@ -1,6 +1,13 @@
 import { TENSOR_DATATYPES, type TensorDatatype, type TensorSpec } from '../../core/types.js'
 import { badRequest, ProtocolError } from './errors.js'
-import { describeJson, isJsonNumber, isLosslessNumber, type JsonNumber, numberText } from './json.js'
+import {
+  describeJson,
+  isJsonNumber,
+  isLosslessNumber,
+  type JsonNumber,
+  NonFinite,
+  numberText,
+} from './json.js'
 
 export const isDatatype = (v: unknown): v is TensorDatatype =>
   typeof v === 'string' && (TENSOR_DATATYPES as readonly string[]).includes(v)
@@ -88,9 +95,11 @@ export function jsonInteger(v: unknown): bigint | null {
 
 /**
  * A JSON number as a float of `d`: the nearest double, rounded once more to float32 for FP32. A
- * number beyond the type's range is refused rather than turned into ±Infinity.
+ * NaN or ±Infinity token is that value; a finite number beyond the type's range is refused rather
+ * than turned into ±Infinity.
  */
 export function floatOf(n: JsonNumber, d: 'FP32' | 'FP64'): number {
+  if (n instanceof NonFinite) return n.number
   const double = typeof n === 'number' ? n : Number(n.value)
   const v = d === 'FP32' ? Math.fround(double) : double
   if (!Number.isFinite(v)) throw new ElementProblem(`(${numberText(n)}) is beyond the range of ${d}`)
@@ -109,8 +118,9 @@ function canFeed(declared: TensorDatatype, target: InputDatatype): boolean {
 
 /**
  * A request input's flat data, declared as `declared`, converted to the model input's datatype.
- * Each element must be a value of the declared type; a conversion must lose nothing (see
- * docs/serving-protocol.md). The first bad element is a 400 naming the input and its index.
+ * Each element must be a value of the declared type. Floats become the model's float type rounded
+ * to nearest; any other conversion must lose nothing (see docs/serving-protocol.md). The first bad
+ * element is a 400 naming the input and its index.
  */
 export function convertData(
   name: string,
@@ -119,14 +129,16 @@ export function convertData(
   elements: unknown[],
 ): InputData {
   if (declared === 'FP16') {
-    throw badRequest(`input "${name}": FP16 data is not accepted; send it as FP32`)
+    throw badRequest(
+      `input "${name}": FP16 data is accepted only as binary tensor data; send it as FP32 in JSON`,
+    )
   }
   if (!canFeed(declared, target)) {
     throw badRequest(
       `input "${name}": the model takes ${target}, and ${declared} data cannot become ${target}; send ${target} data`,
     )
   }
-  const direct = sameTypeFast(declared, target, elements)
+  const direct = convertPlain(declared, target, elements)
   if (direct) return direct
   const each = <T>(convert: (e: unknown) => T) =>
     elements.map((e, i) => {
@@ -153,26 +165,27 @@ export function convertData(
 }
 
 /**
- * The common case without per-element closures: FP32 or FP64 data of plain finite numbers for an
- * input of the same type, or strings for BYTES. Null when any element needs the general path
- * (which also names what is wrong with it).
+ * The common cases without per-element closures: float data of plain finite numbers for a float
+ * input (FP64 for FP32 is numpy's default), or strings for BYTES. Null when any element needs the
+ * general path (which also names what is wrong with it).
  */
-function sameTypeFast(
+function convertPlain(
   declared: TensorDatatype,
   target: InputDatatype,
   elements: unknown[],
 ): InputData | null {
-  if (declared !== target) return null
   if (target === 'BYTES') {
+    if (declared !== 'BYTES') return null
     for (let i = 0; i < elements.length; i++) if (typeof elements[i] !== 'string') return null
     return elements as string[]
   }
-  if (target !== 'FP32' && target !== 'FP64') return null
+  if ((target !== 'FP32' && target !== 'FP64') || (declared !== 'FP32' && declared !== 'FP64')) return null
   const out = target === 'FP32' ? new Float32Array(elements.length) : new Float64Array(elements.length)
+  const narrow = declared === 'FP32' && target === 'FP64' // FP32 data is float32 values first
   for (let i = 0; i < elements.length; i++) {
     const e = elements[i]
     if (typeof e !== 'number') return null
-    out[i] = e
+    out[i] = narrow ? Math.fround(e) : e
     if (!Number.isFinite(out[i]!)) return null
   }
   return out
@@ -192,7 +205,10 @@ function readString(declared: TensorDatatype, e: unknown): string {
   return e
 }
 
-/** A float element as declared; null stands for NaN, the missing value the models impute. */
+/**
+ * A float element as declared; null stands for NaN, the missing value the models impute (so does a
+ * NaN token).
+ */
 function readFloat(declared: 'FP32' | 'FP64', e: unknown): number {
   if (e === null) return Number.NaN
   if (!isJsonNumber(e))
@@ -215,11 +231,10 @@ function readInteger(declared: TensorDatatype, e: unknown): bigint {
 function toFloat(declared: TensorDatatype, e: unknown, target: 'FP32' | 'FP64'): number {
   if (isFloat(declared)) {
     const v = readFloat(declared as 'FP32' | 'FP64', e)
-    // FP32 widens to FP64 exactly; FP64 narrows to FP32 only when float32 holds the value as is.
-    if (target === 'FP32' && declared === 'FP64' && Math.fround(v) !== v && !Number.isNaN(v)) {
-      throw new ElementProblem(
-        `(${literalOf(e)}) would lose precision as the model's FP32 (it would become ${Math.fround(v)}); send FP32 data to have it rounded`,
-      )
+    // FP32 widens to FP64 exactly; FP64 narrows to FP32 rounded to nearest, as numpy's astype
+    // does, but a finite value past float32's range is refused rather than made ±Infinity.
+    if (target === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+      throw new ElementProblem(`(${literalOf(e)}) is beyond the range of the model's FP32`)
     }
     return v
   }
@@ -242,9 +257,9 @@ function toFloat(declared: TensorDatatype, e: unknown, target: 'FP32' | 'FP64'):
 function toInteger(declared: TensorDatatype, e: unknown, target: 'INT64' | 'INT32'): bigint {
   let b: bigint
   if (isFloat(declared)) {
-    const v = readFloat(declared as 'FP32' | 'FP64', e)
-    if (Number.isNaN(v))
+    if (e === null)
       throw new ElementProblem(`is null (missing), but the model's ${target} has no missing value`)
+    const v = readFloat(declared as 'FP32' | 'FP64', e)
     if (!Number.isInteger(v)) {
       throw new ElementProblem(
         `(${literalOf(e)}) is not an integer, so it cannot become the model's ${target}`,

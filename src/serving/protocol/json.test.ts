@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { protocolFailure } from '../../../test/support/protocol.js'
-import { describeJson, isLosslessNumber, parseJson, stringifyJson, toPlain } from './json.js'
+import {
+  describeJson,
+  isLosslessNumber,
+  isObject,
+  NonFinite,
+  parseJson,
+  stringifyJson,
+  toPlain,
+} from './json.js'
 
 describe('lossless JSON', () => {
   it('keeps every number as its literal text, so INT64 beyond 2^53 is not rounded', () => {
@@ -75,5 +83,47 @@ describe('lossless JSON', () => {
       'an object',
     ])
     expect(describeJson('x'.repeat(50))).toBe(`string "${'x'.repeat(40)}…"`)
+  })
+})
+
+describe("NaN and Infinity tokens (Python's json writes them)", () => {
+  it('reads them wherever a value may be, as the numbers they name', () => {
+    const v = parseJson('{"data": [1, NaN, Infinity, -Infinity], "p": {"t": NaN}}') as {
+      data: unknown[]
+      p: Record<string, unknown>
+    }
+    expect(v.data).toEqual([1, new NonFinite('NaN'), new NonFinite('Infinity'), new NonFinite('-Infinity')])
+    expect(v.data.slice(1).map(describeJson)).toEqual(['number NaN', 'number Infinity', 'number -Infinity'])
+    expect(toPlain(v.p, 'x')).toEqual({ t: Number.NaN })
+    expect(isObject(v.data[1])).toBe(false)
+  })
+
+  it('keeps the rest of JSON as the other readers do: strings, long integers, duplicate keys, __proto__', () => {
+    const v = parseJson(
+      '{"s": "NaN \\"Infinity\\" \\u00e9", "n": 9007199254740993, "f": 0.5, "k": 1, "k": NaN, "__proto__": 1, "x": [NaN]}',
+    ) as Record<string, unknown>
+    expect(v.s).toBe('NaN "Infinity" é')
+    expect(isLosslessNumber(v.n) && v.n.value).toBe('9007199254740993')
+    expect(v.f).toBe(0.5)
+    expect(v.k).toEqual(new NonFinite('NaN'))
+    expect(Object.hasOwn(v, '__proto__')).toBe(true)
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype)
+  })
+
+  it('says where a body with such a token is malformed', () => {
+    expect(protocolFailure(() => parseJson('{"data": [NaN,\n  Nan]}')).message).toBe(
+      "malformed JSON: JSON value expected but got 'N' at position 17 (line 2, column 3)",
+    )
+    expect(protocolFailure(() => parseJson('[NaN] x')).message).toBe(
+      "malformed JSON: End of the JSON expected but got 'x' at position 6 (line 1, column 7)",
+    )
+    expect(protocolFailure(() => parseJson('[NaN, "open')).message).toBe(
+      "malformed JSON: String expected but got '\"' at position 6 (line 1, column 7)",
+    )
+    const deep = (n: number) => `${'['.repeat(n)}NaN${']'.repeat(n)}`
+    expect(() => parseJson(deep(5000))).toThrow(/^the JSON nests arrays or objects too deeply/)
+    let inner = parseJson(deep(100))
+    for (let i = 0; i < 100; i++) inner = (inner as unknown[])[0]
+    expect(inner).toEqual(new NonFinite('NaN'))
   })
 })

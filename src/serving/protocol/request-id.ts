@@ -7,9 +7,10 @@ export const MAX_REQUEST_ID = 256
 const HEADER_TEXT = /^[\t\x20-\x7e]*$/
 
 /**
- * Why `id` cannot be a request id, as the end of a sentence that starts with where it came from
- * (`"id" "…"`, `header x-request-id "…"`); null when it can. The id is echoed in the
- * x-request-id header, so it must be text a header carries intact, and short.
+ * Why `id` cannot go in the x-request-id header, as the end of a sentence that starts with where
+ * it came from (`header x-request-id "…"`); null when it can: text a header carries intact, and
+ * short. A client's x-request-id header must pass; a body `id` that does not is still echoed in
+ * the body, and the header carries another id.
  */
 export function requestIdProblem(id: string): string | null {
   if (id.length > MAX_REQUEST_ID)

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { readBinaryResponse } from '../../../test/support/binary-request.js'
 import type { Signature } from '../../core/types.js'
 import { ProtocolError } from './errors.js'
 import { type OutputTensor, shortestFloat32 } from './outputs.js'
 import { parseInferRequest } from './request.js'
-import { buildInferResponse } from './response.js'
+import { buildBinaryInferResponse, buildInferResponse } from './response.js'
 
 const signature: Signature = {
   inputs: [{ name: 'flight_id', datatype: 'INT64', shape: [-1] }],
@@ -131,5 +132,43 @@ describe('shortestFloat32', () => {
         .replace(/^0+|0+$/g, '')
       expect(significant.length).toBeLessThanOrEqual(9)
     }
+  })
+})
+
+describe('buildBinaryInferResponse', () => {
+  const respondBinary = (binary: string[], requested: string[] | null = null) =>
+    buildBinaryInferResponse({
+      modelName: 'flights',
+      modelVersion: '3',
+      id: 'r1',
+      outputs,
+      requested,
+      signature,
+      binary: new Set(binary),
+    })
+
+  it('writes binary outputs after the JSON, with binary_data_size in place of data', () => {
+    const { body, headerLength } = respondBinary(['label', 'probabilities'])
+    expect(body.subarray(0, headerLength).toString()).toBe(
+      '{"model_name":"flights","model_version":"3","id":"r1","outputs":[' +
+        '{"name":"label","shape":[2],"datatype":"INT64","parameters":{"binary_data_size":16}},' +
+        '{"name":"probabilities","shape":[2,2],"datatype":"FP32","parameters":{"binary_data_size":16}}]}',
+    )
+    expect(body.length).toBe(headerLength + 32)
+    const { values } = readBinaryResponse(body, headerLength)
+    expect(values).toEqual({
+      label: [1n, 0n],
+      probabilities: Array.from(Float32Array.from([0.1, 0.9, 0.25, 0.75])),
+    })
+  })
+
+  it('keeps the outputs not asked in binary as JSON data, in the requested order', () => {
+    const { body, headerLength } = respondBinary(['label'], ['probabilities', 'label'])
+    const { json, values } = readBinaryResponse(body, headerLength)
+    expect(json.outputs.map((o) => [o.name, o.data ?? o.parameters])).toEqual([
+      ['probabilities', [0.1, 0.9, 0.25, 0.75]],
+      ['label', { binary_data_size: 16 }],
+    ])
+    expect(values).toEqual({ label: [1n, 0n] })
   })
 })
