@@ -178,6 +178,11 @@ describe('sluice ci github', () => {
     const env = { ...process.env, GITHUB_STEP_SUMMARY: summary }
     const again = await sluice(['run', '--json'], { cwd: p.dir, env: { GITHUB_STEP_SUMMARY: summary } })
     expect(again.code, again.stdout).toBe(0)
+    // Nothing changed, and the champion is the candidate itself: every stage, the gate included,
+    // comes from the cache, its earlier result standing (see docs/pipelines.md).
+    expect(json<{ stages: { status: string }[] }>(again).stages.map((s) => s.status)).toEqual(
+      Array(json<{ stages: unknown[] }>(again).stages.length).fill('cached'),
+    )
     execFileSync('sh', ['-c', steps.find((s) => s.run?.includes('GITHUB_STEP_SUMMARY'))!.run!], {
       cwd: p.dir,
       env,
@@ -185,7 +190,7 @@ describe('sluice ci github', () => {
     const published = readFileSync(summary, 'utf8')
     expect(published).toBe(readFileSync(path.join(p.dir, 'reports/gate.md'), 'utf8'))
     expect(readFileSync(path.join(p.dir, 'reports/gate.md'), 'utf8')).toContain(
-      'the candidate is delay@1 itself (the same model file), so there is nothing to compare with',
+      'model "delay" has no versions yet (its first), so there is nothing to compare with',
     )
     const versions = json<{ items: { version: number; aliases: string[] }[] }>(
       await p.run('models', 'list', '--name', 'delay', '--json'),

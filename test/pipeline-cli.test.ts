@@ -351,17 +351,19 @@ describe('sluice run: failures', () => {
   })
 })
 
+/** `n` rows of a small classification problem (id, a, city → y), deterministic. */
+const cities = ['paris', 'lyon', 'nice', 'brest']
+const rows = (n: number, offset: number) =>
+  Array.from({ length: n }, (_, k) => {
+    const i = k + offset
+    const a = ((i * 7919) % 1000) / 100 - 5
+    const c = cities[(i * 13) % 4]!
+    const y = 0.9 * a + (c === 'nice' ? 1.5 : 0) + (((i * 104729) % 100) / 100 - 0.5) * 3 > 0 ? 1 : 0
+    return `${i},${a},${c},${y}`
+  })
+
 describe('a pipeline of built-in stages', () => {
   it('trains, evaluates, gates and registers with lineage; reproduces the model; blocks a model that fails its gates', async () => {
-    const cities = ['paris', 'lyon', 'nice', 'brest']
-    const rows = (n: number, offset: number) =>
-      Array.from({ length: n }, (_, k) => {
-        const i = k + offset
-        const a = ((i * 7919) % 1000) / 100 - 5
-        const c = cities[(i * 13) % 4]!
-        const y = 0.9 * a + (c === 'nice' ? 1.5 : 0) + (((i * 104729) % 100) / 100 - 0.5) * 3 > 0 ? 1 : 0
-        return `${i},${a},${c},${y}`
-      })
     // A folder outside the project that training reads in place (reproduce checks it is unchanged).
     const ext = tempDir('sluice-ext-')
     writeFileSync(path.join(ext, 'notes.txt'), 'v1\n')
@@ -418,10 +420,15 @@ gates:
     })
     expect(v.lineage.environment.node).toBe(process.version)
 
-    // Nothing changed: training and evaluation come from the cache; the gate re-checks the champion
-    // (itself), and the same model is not registered twice.
+    // Nothing changed: every stage comes from the cache. The champion is now the candidate itself,
+    // so the gate's earlier result stands, and the same model is not registered twice.
     const second = json<RunDoc>(await p.run('run', '--json'))
-    expect(p.statuses(second)).toEqual({ train: 'cached', evaluate: 'cached', gate: 'ran', register: 'ran' })
+    expect(p.statuses(second)).toEqual({
+      train: 'cached',
+      evaluate: 'cached',
+      gate: 'cached',
+      register: 'cached',
+    })
     expect(
       json<{ items: unknown[] }>(await p.run('models', 'list', '--name', 'demo', '--json')).items,
     ).toHaveLength(1)
@@ -457,5 +464,88 @@ gates:
     const refused = await p.run('register', 'model.onnx', '--name', 'demo', '--gate', 'gate.json')
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('not registering model.onnx: the gates failed (roc_auc threshold)')
+  })
+
+  it('keys a gate on the baseline it is compared with: cached while the champion is the candidate, run again when the champion moves; the register stage never records a model twice', async () => {
+    const p = project(
+      `stages:
+  train:
+    uses: sluice/train
+    with: {algo: gbdt, data: train.csv, target: y, features: [a, city], seed: 3, out: model.onnx, params: {max_iter: 20}}
+  evaluate:
+    uses: sluice/evaluate
+    with: {model: model.onnx, data: test.csv, target: y, out: eval.json}
+  gate:
+    uses: sluice/gate
+    with: {evaluation: eval.json, against: demo@champion, out: gate.json}
+  register:
+    uses: sluice/register
+    with: {model: model.onnx, name: demo, gate: gate.json, evaluation: eval.json, alias: champion}
+gates:
+  metrics:
+    roc_auc: {threshold: 0.5, greater_is_better: true}
+`,
+      {
+        'train.csv': `id,a,city,y\n${rows(1500, 0).join('\n')}\n`,
+        'test.csv': `id,a,city,y\n${rows(400, 5000).join('\n')}\n`,
+      },
+    )
+    const versions = async () =>
+      json<{ items: { version: number; aliases: string[] }[] }>(
+        await p.run('models', 'list', '--name', 'demo', '--json'),
+      ).items.map((v) => `${v.version}${v.aliases.length ? `:${v.aliases.join(',')}` : ''}`)
+    const states = async () =>
+      Object.fromEntries(
+        json<{ stages: { name: string; state: string; reasons: string[] }[] }>(
+          await p.run('status', '--json'),
+        ).stages.map((s) => [s.name, [s.state, ...s.reasons].join('; ')]),
+      )
+
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({
+      train: 'ran',
+      evaluate: 'ran',
+      gate: 'ran',
+      register: 'ran',
+    })
+    expect(await versions()).toEqual(['1:champion'])
+    // The register stage moved the champion to the candidate: the gate's result stands.
+    expect((await states()).gate).toBe(
+      'cached; demo@champion is now the candidate model itself; a cached result matches its current inputs: the next run restores it',
+    )
+    const all = { train: 'cached', evaluate: 'cached', gate: 'cached', register: 'cached' }
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual(all)
+    expect(Object.values(await states()).every((s) => s === 'up-to-date')).toBe(true)
+
+    // Someone points the champion at another model: the gate compares with it, and the pipeline
+    // puts its own model back as champion without registering it again.
+    const other = await p.run(
+      ...['train', '--algo', 'gbdt', '--data', 'train.csv', '--target', 'y', '--features', 'a,city'],
+      ...['--param', 'max_iter=3', '--out', 'other.onnx', '--register', 'demo'],
+    )
+    expect(other.code).toBe(0)
+    expect((await p.run('models', 'alias', 'demo', 'champion', '2')).code).toBe(0)
+    expect((await states()).gate).toMatch(
+      /^stale; demo@champion changed \(the candidate → sha256:[0-9a-f]{12}\)$/,
+    )
+    const moved = await p.run('run')
+    expect(moved.code).toBe(0)
+    expect(moved.stderr).toMatch(/= evaluate cached\n(.*\n)*✓ gate ran/)
+    expect(moved.stderr).toContain('register │ demo@1 already holds this model (sha256:')
+    expect(moved.stderr).toMatch(/nothing registered; champion moved to demo@1\n/)
+    expect(await versions()).toEqual(['2', '1:champion'])
+    expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual(all)
+
+    // Registering by hand still always records a version, identical bytes or not.
+    const byHand = await p.run(
+      'models',
+      'register',
+      'demo',
+      '--artifact',
+      'model.onnx',
+      '--flavor',
+      'onnx',
+      '--json',
+    )
+    expect(json<{ version: number }>(byHand).version).toBe(3)
   })
 })

@@ -10,9 +10,18 @@ export interface BuiltinPlan {
   deps: string[]
   outs: string[]
   metrics: string[]
-  /** The stage reads registry state (e.g. `against: NAME@champion`), so it never comes from the cache. */
+  /** The stage reads registry state (e.g. `model: NAME@champion`), so it never comes from the cache. */
   alwaysRun: boolean
+  /**
+   * A gate's registered baseline (`against`): resolved when the stage runs, its artifact digest is
+   * part of the cache key. `candidate` is the model file the gated evaluation is of, when a
+   * sluice/evaluate stage of the pipeline says so: a baseline that is the candidate itself (the
+   * pipeline registered it and moved the alias on an earlier run) is satisfied by the earlier result.
+   */
+  baseline?: { ref: string; candidate: string | null }
   keyExtras?: Record<string, unknown>
+  /** Deps that configure the check (a contract, gate rules) rather than feed it data: no stage may write them. */
+  config?: string[]
 }
 
 export interface BuiltinContext {
@@ -20,6 +29,8 @@ export interface BuiltinContext {
   gates: unknown
   /** Model names the pipeline's sluice/register stages register. */
   registers: string[]
+  /** The model file a sluice/evaluate stage of the pipeline evaluated into this file, or null. */
+  modelEvaluatedIn(evaluation: string): string | null
 }
 
 interface Builtin<S extends z.ZodType> {
@@ -32,7 +43,7 @@ const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 const opt = (flag: string, v: string | number | undefined) => (v === undefined ? [] : [flag, String(v)])
 /** A model given as a file is a dep; NAME@REF is read from the registry. */
-const isRegistryRef = (m: string) => /^[A-Za-z0-9][\w.-]*@[\w.-]+$/.test(m) && !m.includes('/')
+export const isRegistryRef = (m: string) => /^[A-Za-z0-9][\w.-]*@[\w.-]+$/.test(m) && !m.includes('/')
 
 const define = <S extends z.ZodType>(b: Builtin<S>) => b
 
@@ -52,6 +63,7 @@ export const BUILTINS = {
       outs: [],
       metrics: list(w.out),
       alwaysRun: false,
+      config: [w.contract],
     }),
   }),
   'sluice/train': define({
@@ -165,9 +177,11 @@ export const BUILTINS = {
       deps: [w.evaluation, ...list(w.baseline), ...list(w.rules)],
       outs: [...list(w.junit), ...list(w.markdown)],
       metrics: list(w.out),
-      alwaysRun: w.against !== undefined,
+      alwaysRun: false,
+      ...(w.against && { baseline: { ref: w.against, candidate: ctx.modelEvaluatedIn(w.evaluation) } }),
       // Rules from sluice.yaml are part of the key: editing them re-runs the gate.
       keyExtras: w.rules ? {} : { gates: ctx.gates ?? null },
+      config: list(w.rules),
     }),
   }),
   'sluice/register': define({

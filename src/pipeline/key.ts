@@ -14,6 +14,17 @@ export interface KeyMaterial {
   /** Node and Python versions and lockfile hashes (plus sluice's version for built-in stages). */
   fingerprint: Record<string, unknown>
   extras: Record<string, unknown>
+  /** A gate's registered baseline as resolved for this run (gates with `against` only). */
+  baseline?: BaselineKey
+}
+
+export interface BaselineKey {
+  /** `against` as written, e.g. `flight-delay@champion`. */
+  ref: string
+  /** The baseline's artifact digest; `the candidate` when it is the candidate model; or why there is none. */
+  against: string
+  /** The candidate model's digest, when the pipeline knows which model was evaluated. */
+  candidate: string | null
 }
 
 export function keyMaterial(
@@ -22,6 +33,7 @@ export function keyMaterial(
   params: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   environment: EnvironmentFingerprint & { python?: string | null },
+  baseline?: BaselineKey,
 ): KeyMaterial {
   return {
     command: stage.command,
@@ -36,6 +48,7 @@ export function keyMaterial(
       lockfiles: environment.lockfiles,
     },
     extras: stage.keyExtras,
+    ...(baseline && { baseline }),
   }
 }
 

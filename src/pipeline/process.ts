@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process'
 import type { Stage } from './spec.js'
 
 export interface StageProcess {
+  /** The stage's pid, which is also its process group's id; undefined when it could not start. */
+  pid: number | undefined
   /** Exit code, or null when the process was killed by a signal. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; error: string | null }>
   /**
@@ -81,6 +83,7 @@ export function startStage(
     }
   }
   return {
+    pid: child.pid,
     done,
     kill(o = { now: false }) {
       if (o.now) {

@@ -11,6 +11,7 @@ import type { ModelVersionDoc } from '../core/types.js'
 import { openStore } from '../store/open.js'
 import type { RunRecord, Store } from '../store/types.js'
 import { buildDag, selectStages, within } from './dag.js'
+import { statePaths } from './guard.js'
 import { FileHasher } from './hasher.js'
 import { type RunEvent, runPipeline } from './runner.js'
 import { loadPipeline, PARAMS_FILE } from './spec.js'
@@ -89,7 +90,12 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceDoc> {
       }),
     )
     await writeFile(path.join(folder, PARAMS_FILE), stringify(run.pipeline.params ?? {}))
-    const pipeline = loadPipeline(path.join(folder, 'sluice.yaml'))
+    const home = path.join(folder, '.sluice')
+    const config = {
+      store: { backend: 'sqlite' as const, path: path.join(home, 'sluice.db') },
+      artifacts: { backend: 'fs' as const, path: path.join(home, 'artifacts') },
+    }
+    const pipeline = loadPipeline(path.join(folder, 'sluice.yaml'), statePaths({ home, ...config }))
     const dag = buildDag(pipeline.stages)
     const producer = [...dag.producer].find(([out]) => within(modelPath, out))?.[1]
     if (!producer)
@@ -126,11 +132,6 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceDoc> {
       }
     }
 
-    const home = path.join(folder, '.sluice')
-    const config = {
-      store: { backend: 'sqlite' as const, path: path.join(home, 'sluice.db') },
-      artifacts: { backend: 'fs' as const, path: path.join(home, 'artifacts') },
-    }
     const store = await openStore(config)
     let rerun: RunRecord
     try {

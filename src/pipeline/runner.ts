@@ -5,15 +5,18 @@ import { type Clock, isoNow, systemClock } from '../core/clock.js'
 import { codeRevisionAsync, environmentFingerprint } from '../core/environment.js'
 import { SluiceError } from '../core/errors.js'
 import { newId } from '../core/ids.js'
+import { thisProcess } from '../core/processes.js'
 import type { ArtifactRef } from '../core/types.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { RunRecord, StageRecord, Store } from '../store/types.js'
+import { resolveBaseline, THE_CANDIDATE } from './baseline.js'
 import { buildDag, missingDeps, selectStages } from './dag.js'
 import { FileHasher } from './hasher.js'
 import { keyMaterial, pythonVersion, stageKey, usesPython } from './key.js'
 import { OutStore } from './outs.js'
 import { startStage } from './process.js'
 import { type Pipeline, paramValue, type Stage } from './spec.js'
+import { checkUnownedDeps } from './unowned.js'
 
 export interface RunOptions {
   pipeline: Pipeline
@@ -40,6 +43,8 @@ export interface RunOptions {
 export type RunEvent =
   | { type: 'start'; run: RunRecord }
   | { type: 'stage-start'; stage: string; command: string }
+  /** A stage's process started; it leads its own process group (pgid = pid). */
+  | { type: 'spawn'; stage: string; pid: number }
   | { type: 'output'; stage: string; line: string; stream: 'stdout' | 'stderr' }
   | { type: 'stage-end'; stage: StageRecord; restored: string[] }
   | { type: 'end'; run: RunRecord }
@@ -64,6 +69,13 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
         .join('\n'),
     )
   }
+  await checkUnownedDeps({
+    selected,
+    stages: pipeline.stages,
+    exists: (p) => existsSync(path.join(pipeline.root, p)),
+    store: store.pipeline,
+    artifacts,
+  })
   // Params are checked before anything runs: a missing key is a mistake in the spec, not a stage failure.
   for (const s of selected) for (const k of s.params) paramValue(pipeline.params, k, s.name)
   const environment = {
@@ -87,6 +99,7 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     },
     stages: selected.map(pendingRecord),
     error: null,
+    holder: thisProcess(),
   }
   const code = codeRevisionAsync(pipeline.root).then((c) => {
     run.code = c
@@ -137,9 +150,17 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     }
     rec.deps = deps
     rec.params = Object.fromEntries(stage.params.map((k) => [k, paramValue(pipeline.params, k, stage.name)]))
-    const material = keyMaterial(stage, deps, rec.params, o.env ?? process.env, environment)
+    const baseline = stage.baseline
+      ? await resolveBaseline(
+          store,
+          stage.baseline,
+          stage.baseline.candidate ? ((await hasher.hash(stage.baseline.candidate))?.digest ?? null) : null,
+        )
+      : undefined
+    const material = keyMaterial(stage, deps, rec.params, o.env ?? process.env, environment, baseline)
     rec.env = material.env
     rec.fingerprint = material.fingerprint
+    if (baseline) rec.baseline = baseline
     rec.key = stageKey(material)
 
     const cached = o.force || stage.alwaysRun ? null : await store.pipeline.stageCache(rec.key)
@@ -160,6 +181,9 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
       env: { ...(o.env ?? process.env), SLUICE_RUN_ID: run.id, SLUICE_STAGE: stage.name },
       onLine: (line, stream) => emit({ type: 'output', stage: stage.name, line, stream }),
     })
+    if (proc.pid !== undefined) emit({ type: 'spawn', stage: stage.name, pid: proc.pid })
+    // Recorded as running: should this process die, a reader marks the run crashed with this stage failed.
+    void save()
     const onAbort = () => proc.kill()
     const onKill = () => proc.kill({ now: true })
     o.signal?.addEventListener('abort', onAbort)
@@ -191,15 +215,21 @@ export async function runPipeline(o: RunOptions): Promise<RunRecord> {
     }
     for (const rel of stage.metrics) rec.metrics[rel] = await outs.metrics(rel)
     for (const rel of written) rec.outs[rel] = await outs.save(rel)
-    await store.pipeline.saveStageCache({
-      key: rec.key,
+    const result = {
       stage: stage.name,
       outs: rec.outs,
       metrics: rec.metrics,
       log: rec.log,
       run_id: run.id,
       created_at: isoNow(clock),
-    })
+    }
+    await store.pipeline.saveStageCache({ key: rec.key, ...result })
+    // A gate that passed its candidate against another baseline also answers for the day that
+    // candidate is the baseline itself (the pipeline registers it and moves the alias next).
+    if (baseline?.candidate && baseline.against !== THE_CANDIDATE) {
+      const self = stageKey({ ...material, baseline: { ...baseline, against: THE_CANDIDATE } })
+      await store.pipeline.saveStageCache({ key: self, ...result })
+    }
     rec.status = 'ran'
     return []
   }

@@ -24,6 +24,8 @@ const stage = (name: string, deps: string[], outs: string[]): Stage => ({
   env: [],
   alwaysRun: false,
   keyExtras: {},
+  config: [],
+  baseline: null,
 })
 
 describe('pipeline spec', () => {
@@ -71,12 +73,14 @@ describe('pipeline spec', () => {
       outs: ['preds.parquet'],
       metrics: ['eval.json'],
     })
-    // Comparing with a registered champion reads the registry: never cached.
+    // Comparing with a registered champion: cached, keyed on the champion resolved at run time, and
+    // on the model the evaluation is of (the evaluate stage's model), to tell when they are the same.
     expect(gate).toMatchObject({
       deps: ['eval.json'],
       outs: ['gate.xml'],
       metrics: ['gate.json'],
-      alwaysRun: true,
+      alwaysRun: false,
+      baseline: { ref: 'delay@champion', candidate: 'model.onnx' },
     })
     expect(gate!.command).toBe(
       'sluice gate --evaluation eval.json --against delay@champion --junit gate.xml --out gate.json',
@@ -136,6 +140,17 @@ describe('cache keys', () => {
       ),
     ].map(stageKey)
     expect(new Set([base, ...changed]).size).toBe(7)
+  })
+
+  it('includes a gate’s resolved baseline, and leaves the keys of other stages as they were', () => {
+    const s = stage('g', ['a.csv'], [])
+    const without = keyMaterial(s, deps, {}, {}, env)
+    expect(Object.keys(without)).not.toContain('baseline')
+    const b = (against: string) => ({ ref: 'm@champion', against, candidate: 'sha256:cc' })
+    const keys = ['sha256:aa', 'sha256:bb', 'the candidate', 'none: no model "m"'].map((a) =>
+      stageKey(keyMaterial(s, deps, {}, {}, env, b(a))),
+    )
+    expect(new Set([stageKey(without), ...keys]).size).toBe(5)
   })
 
   it('includes Python’s version only for stages that use Python', () => {

@@ -3,7 +3,9 @@ import path from 'node:path'
 import { z } from 'zod'
 import { SluiceError } from '../core/errors.js'
 import { parseYamlWith } from '../core/yaml.js'
-import { BUILTINS, type BuiltinContext, type BuiltinName } from './builtins.js'
+import { BUILTINS, type BuiltinContext, type BuiltinName, isRegistryRef } from './builtins.js'
+import { buildDag } from './dag.js'
+import { checkOuts, guardedPaths, type StatePaths } from './guard.js'
 
 const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -76,6 +78,10 @@ export interface Stage {
   alwaysRun: boolean
   /** Extra inputs of the cache key (a gate stage's rules from sluice.yaml). */
   keyExtras: Record<string, unknown>
+  /** Files among the deps that configure a check (a contract, gate rules): no stage may write them. */
+  config: string[]
+  /** A gate's registered baseline, resolved when it runs (see BuiltinPlan.baseline); null for other stages. */
+  baseline: { ref: string; candidate: string | null } | null
 }
 
 export interface Pipeline {
@@ -97,8 +103,13 @@ export interface ParamsFile {
 
 export const PARAMS_FILE = 'params.yaml'
 
-/** Reads and checks the pipeline of a sluice.yaml (and its params.yaml); errors name the key and line. */
-export function loadPipeline(file: string): Pipeline {
+/**
+ * Reads and checks the pipeline of a sluice.yaml (and its params.yaml); errors name the key and
+ * line. The stages must form a DAG, and no out may touch sluice's state (`state`, when given: the
+ * resolved home, store and artifact store), the config file, params.yaml, or a contract or rules
+ * file (see guard.ts).
+ */
+export function loadPipeline(file: string, state?: StatePaths): Pipeline {
   if (!existsSync(file)) {
     throw new SluiceError(
       'INVALID_CONFIG',
@@ -114,6 +125,13 @@ export function loadPipeline(file: string): Pipeline {
   const registers = Object.values(spec)
     .filter((s) => s.uses === 'sluice/register' && typeof s.with?.name === 'string')
     .map((s) => s.with!.name as string)
+  // Evaluation file → the model file it is of, for gates that compare it with a registered model.
+  const evaluated = new Map<string, string>()
+  for (const s of Object.values(spec)) {
+    const { out, model } = (s.with ?? {}) as { out?: unknown; model?: unknown }
+    if (s.uses === 'sluice/evaluate' && typeof out === 'string' && typeof model === 'string')
+      if (!isRegistryRef(model)) evaluated.set(normalise(out), normalise(model))
+  }
   const stages = Object.entries(spec).map(([name, s]) => {
     if (!s.uses) return cmdStage(name, s)
     const builtin = BUILTINS[s.uses]
@@ -124,8 +142,14 @@ export function loadPipeline(file: string): Pipeline {
       shown,
     ) as { stages: Record<string, { with: unknown }> }
     const w = checked.stages[name]!.with
-    return builtinStage(name, s, w, params, { gates: (parsed as { gates?: unknown }).gates, registers })
+    return builtinStage(name, s, w, params, {
+      gates: (parsed as { gates?: unknown }).gates,
+      registers,
+      modelEvaluatedIn: (evaluation) => evaluated.get(normalise(evaluation)) ?? null,
+    })
   })
+  buildDag(stages)
+  checkOuts(stages, root, guardedPaths({ file: path.resolve(file), params: params.file, stages }, state))
   return {
     root,
     file: path.resolve(file),
@@ -148,6 +172,8 @@ function cmdStage(name: string, s: StageSpec): Stage {
     env: s.env,
     alwaysRun: s.always_run,
     keyExtras: {},
+    config: [],
+    baseline: null,
   }
 }
 
@@ -172,6 +198,8 @@ function builtinStage(
     env: s.env,
     alwaysRun: s.always_run || plan.alwaysRun,
     keyExtras: plan.keyExtras ?? {},
+    config: (plan.config ?? []).map(checked(name, depPath)),
+    baseline: plan.baseline ?? null,
   }
 }
 

@@ -2,6 +2,7 @@ import { environmentFingerprint } from '../core/environment.js'
 import type { ArtifactRef } from '../core/types.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import type { StageRecord, Store } from '../store/types.js'
+import { resolveBaseline, THE_CANDIDATE } from './baseline.js'
 import { buildDag } from './dag.js'
 import { FileHasher } from './hasher.js'
 import { canonicalJson, keyMaterial, pythonVersion, stageKey, usesPython } from './key.js'
@@ -50,19 +51,25 @@ export async function pipelineStatus(pipeline: Pipeline, store: Store): Promise<
       if (stale.has(up)) reasons.push(`upstream stage "${up}" will run`)
 
     // A dep another stage writes but that is missing here counts as that stage's last out.
+    const current = async (rel: string) =>
+      restored.get(rel) ?? (await hasher.hash(rel)) ?? producedOut(rel, dag.producer, lastOuts)
     const deps: Record<string, ArtifactRef> = {}
     for (const dep of stage.deps) {
-      const ref = restored.get(dep) ?? (await hasher.hash(dep)) ?? producedOut(dep, dag.producer, lastOuts)
+      const ref = await current(dep)
       if (ref) deps[dep] = ref
       else reasons.push(`dep ${dep} does not exist`)
     }
+    const candidate = stage.baseline?.candidate
+      ? ((await current(stage.baseline.candidate))?.digest ?? null)
+      : null
+    const baseline = stage.baseline ? await resolveBaseline(store, stage.baseline, candidate) : undefined
     let params: Record<string, unknown> = {}
     try {
       params = Object.fromEntries(stage.params.map((k) => [k, paramValue(pipeline.params, k, stage.name)]))
     } catch (e) {
       reasons.push((e as Error).message)
     }
-    const material = keyMaterial(stage, deps, params, process.env, environment)
+    const material = keyMaterial(stage, deps, params, process.env, environment, baseline)
     const key = stageKey(material)
     if (!last) reasons.push('never ran')
     else if (last.key !== key) {
@@ -127,8 +134,18 @@ function differences(last: StageRecord, now: ReturnType<typeof keyMaterial>, com
     if (canonicalJson(last.fingerprint[k]) !== canonicalJson(v))
       reasons.push(k === 'lockfiles' ? 'a lockfile changed' : `${k} version changed`)
   }
+  const b = now.baseline
+  if (b && last.baseline?.against !== b.against)
+    reasons.push(
+      b.against === THE_CANDIDATE
+        ? `${b.ref} is now the candidate model itself`
+        : `${b.ref} changed (${short(last.baseline?.against)} → ${short(b.against)})`,
+    )
   return reasons
 }
+
+const short = (against: string | undefined) =>
+  against === undefined ? 'not recorded' : against.startsWith('sha256:') ? against.slice(0, 19) : against
 
 const show = (v: unknown) => {
   const s = JSON.stringify(v) ?? 'null'

@@ -125,6 +125,11 @@ export class KyselyPipelineStore implements PipelineStore {
     return (await q.execute()).map((r) => JSON.parse(r.record) as RunRecord)
   }
 
+  async runningRuns(): Promise<RunRecord[]> {
+    const rows = await this.db.selectFrom('runs').select('record').where('status', '=', 'running').execute()
+    return rows.map((r) => JSON.parse(r.record) as RunRecord)
+  }
+
   async lastCompletedStage(name: string): Promise<{ run_id: string; stage: StageRecord } | null> {
     const r = await this.db
       .selectFrom('run_stages')

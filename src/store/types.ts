@@ -1,5 +1,6 @@
 import type { CodeRevision, EnvironmentFingerprint } from '../core/environment.js'
 import type { Digest } from '../core/hash.js'
+import type { ProcessId } from '../core/processes.js'
 import type {
   ArtifactKind,
   ArtifactRef,
@@ -169,7 +170,8 @@ export interface StageCacheRecord {
   created_at: string
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted'
+/** `crashed`: the process running it died (kill -9, power loss) before it could record an end. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'crashed'
 export type StageStatus = 'pending' | 'running' | 'ran' | 'cached' | 'failed' | 'skipped'
 
 export interface StageRecord {
@@ -187,6 +189,8 @@ export interface StageRecord {
   env: Record<string, string | null>
   /** Node and Python versions and lockfile hashes the key was computed with. */
   fingerprint: Record<string, unknown>
+  /** A gate's registered baseline as resolved for the key: `{ref, against, candidate}` (gates with `against` only). */
+  baseline?: { ref: string; against: string; candidate: string | null }
   outs: Record<string, ArtifactRef>
   metrics: Record<string, unknown>
   log: Digest | null
@@ -208,6 +212,8 @@ export interface RunRecord {
   pipeline: { root: string; stages: unknown; params: unknown; gates: unknown }
   stages: StageRecord[]
   error: string | null
+  /** The process running it (absent from runs recorded before it was kept): a reader that finds it gone marks the run crashed. */
+  holder?: ProcessId
 }
 
 /** Pipeline state: file digests, the stage cache and run records. Part of every Store. */
@@ -221,6 +227,8 @@ export interface PipelineStore {
   getRun(id: string): Promise<RunRecord | null>
   /** Newest first; `before` is the id of the last run of the previous page. */
   listRuns(limit: number, before?: string): Promise<RunRecord[]>
+  /** Every run recorded as running (in progress, or its process died before recording an end). */
+  runningRuns(): Promise<RunRecord[]>
   /** The newest record of a stage that ran or was restored from the cache. */
   lastCompletedStage(name: string): Promise<{ run_id: string; stage: StageRecord } | null>
 }

@@ -6,6 +6,7 @@ import { writeAtomically } from '../../core/atomic.js'
 import { isoNow } from '../../core/clock.js'
 import { SluiceError } from '../../core/errors.js'
 import { SLUICE_VERSION } from '../../core/version.js'
+import { resolveConfig } from '../context.js'
 import { makeOutput } from '../output.js'
 import type { Runner } from '../run.js'
 
@@ -30,10 +31,12 @@ export function ciCommand(program: Command, run: Runner) {
       run(async (o) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
         const { readCiFacts } = await import('../../pipeline/ci-project.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { planCi, WORKFLOW_FILE, DOCKERFILE } = await import('../../pipeline/ci-plan.js')
         const { dockerfile, githubWorkflow } = await import('../../pipeline/github.js')
         const config = o.config ?? 'sluice.yaml'
-        const facts = readCiFacts(loadPipeline(path.resolve(config)))
+        // Refused as run refuses it: an out over the home (as resolved for this folder) or the config.
+        const facts = readCiFacts(loadPipeline(path.resolve(config), statePaths(resolveConfig(o))))
         const plan = planCi(facts, {
           model: o.model as string | undefined,
           deployment: o.deployment as string | undefined,

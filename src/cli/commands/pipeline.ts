@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
 import { SluiceError } from '../../core/errors.js'
 import type { RunEvent } from '../../pipeline/runner.js'
-import type { RunRecord, StageRecord } from '../../store/types.js'
+import type { RunRecord, StageRecord, Store } from '../../store/types.js'
 import { positiveInt } from '../args.js'
 import { type GlobalOptions, openLocal, resolveConfig } from '../context.js'
-import { onInterrupt } from '../interrupt.js'
+import { type Interrupt, onInterrupt } from '../interrupt.js'
 import { LiveView } from '../live.js'
 import { keyValues, makeOutput, table } from '../output.js'
 import type { Runner } from '../run.js'
@@ -19,39 +19,51 @@ export function pipelineCommands(program: Command, run: Runner) {
     .argument('[stages...]', 'stages to bring up to date, with everything upstream (default: all)')
     .option('--force', 'run the selected stages even when their results are cached')
     .option('-j, --jobs <n>', 'independent stages run at once (default 1)', '1')
+    .option('--no-wait', 'exit (2) instead of waiting when another run of this project is in progress')
     .option('--json', 'print a sluice.run/v1 document')
     .action(
       run(async (o, cmd) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { runPipeline } = await import('../../pipeline/runner.js')
         const config = resolveConfig(o)
-        const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
+        const pipeline = loadPipeline(config.file ?? 'sluice.yaml', statePaths(config))
         const jobs = positiveInt(o.jobs as string, '--jobs')
         const registry = await openLocal(config)
         const view = new LiveView()
         const interrupt = onInterrupt((line) => view.line(line))
-        let record: RunRecord
+        let record: RunRecord | null
         try {
-          record = await runPipeline({
-            pipeline,
-            targets: cmd.args,
-            force: Boolean(o.force),
-            jobs,
-            store: registry.store,
-            artifacts: registry.artifacts,
-            sluice: sluiceCommand(config.home, config.file),
-            signal: interrupt.signal,
-            kill: interrupt.kill,
-            onEvent: renderer(view, !o.json),
-          })
+          record = await underRunLock(
+            { home: config.home, store: registry.store, command: 'run', wait: o.wait !== false },
+            { view, interrupt },
+            (track) =>
+              runPipeline({
+                pipeline,
+                targets: cmd.args,
+                force: Boolean(o.force),
+                jobs,
+                store: registry.store,
+                artifacts: registry.artifacts,
+                sluice: sluiceCommand(config.home, config.file),
+                signal: interrupt.signal,
+                kill: interrupt.kill,
+                onEvent: both(renderer(view, !o.json), track),
+              }),
+          )
         } finally {
           view.close()
           interrupt.dispose()
           await registry.close()
         }
-        makeOutput(Boolean(o.json)).result(runDoc(record), () => summary(record))
-        if (record.status === 'interrupted') process.exitCode = 130
-        else if (record.status === 'failed') process.exitCode = 1
+        if (!record) {
+          process.exitCode = 130
+          return
+        }
+        const done = record
+        makeOutput(Boolean(o.json)).result(runDoc(done), () => summary(done))
+        if (done.status === 'interrupted') process.exitCode = 130
+        else if (done.status === 'failed') process.exitCode = 1
       }),
     )
 
@@ -62,11 +74,15 @@ export function pipelineCommands(program: Command, run: Runner) {
     .action(
       run(async (o) => {
         const { loadPipeline } = await import('../../pipeline/spec.js')
+        const { statePaths } = await import('../../pipeline/guard.js')
         const { pipelineStatus } = await import('../../pipeline/status.js')
         const config = resolveConfig(o)
-        const pipeline = loadPipeline(config.file ?? 'sluice.yaml')
+        const pipeline = loadPipeline(config.file ?? 'sluice.yaml', statePaths(config))
+        const { settleRunningRuns } = await import('../../pipeline/runs.js')
         const registry = await openLocal(config)
-        const doc = await pipelineStatus(pipeline, registry.store).finally(() => registry.close())
+        const doc = await settleRunningRuns(registry.store.pipeline)
+          .then(() => pipelineStatus(pipeline, registry.store))
+          .finally(() => registry.close())
         makeOutput(Boolean(o.json)).result(doc, () =>
           doc.stages.length === 0
             ? 'the pipeline has no stages'
@@ -94,27 +110,43 @@ export function pipelineCommands(program: Command, run: Runner) {
     )
     .argument('<model>', 'NAME@REF of a version registered by a pipeline (sluice/register)')
     .option('--keep', 'keep the scratch folder (its path is printed)')
+    .option('--no-wait', 'exit (2) instead of waiting when a run of this project is in progress')
     .option('--json', 'print a sluice.reproduce/v1 document')
     .action(
       run(async (o, cmd) => {
         const { reproduce } = await import('../../pipeline/reproduce.js')
+        const config = resolveConfig(o)
         const view = new LiveView()
         const interrupt = onInterrupt((line) => view.line(line))
-        const doc = await withStore(o, async (r) =>
-          reproduce({
-            version: await r.getModelVersion(cmd.args[0]!),
-            store: r.store,
-            artifacts: r.artifacts,
-            sluice: (home, file) => sluiceCommand(home, file),
-            keep: Boolean(o.keep),
-            signal: interrupt.signal,
-            kill: interrupt.kill,
-            onEvent: renderer(view, !o.json),
-          }).finally(() => {
-            view.close()
-            interrupt.dispose()
-          }),
-        )
+        const registry = await openLocal(config)
+        let found: Awaited<ReturnType<typeof reproduce>> | null
+        try {
+          found = await underRunLock(
+            { home: config.home, store: registry.store, command: 'reproduce', wait: o.wait !== false },
+            { view, interrupt },
+            async (track) =>
+              reproduce({
+                version: await registry.getModelVersion(cmd.args[0]!),
+                store: registry.store,
+                artifacts: registry.artifacts,
+                sluice: (home, file) => sluiceCommand(home, file),
+                keep: Boolean(o.keep),
+                signal: interrupt.signal,
+                kill: interrupt.kill,
+                // The re-run is recorded in the scratch home, not here: the lock names its stages only.
+                onEvent: both(renderer(view, !o.json), (e) => e.type !== 'start' && track(e)),
+              }),
+          )
+        } finally {
+          view.close()
+          interrupt.dispose()
+          await registry.close()
+        }
+        if (!found) {
+          process.exitCode = 130
+          return
+        }
+        const doc = found
         makeOutput(Boolean(o.json)).result(doc, () =>
           [
             table(
@@ -149,7 +181,10 @@ export function pipelineCommands(program: Command, run: Runner) {
     .action(
       run(async (o) => {
         const limit = positiveInt(o.limit as string, '--limit')
-        const items = await withStore(o, (r) => r.store.pipeline.listRuns(limit))
+        const { settleRuns } = await import('../../pipeline/runs.js')
+        const items = await withStore(o, async (r) =>
+          settleRuns(r.store.pipeline, await r.store.pipeline.listRuns(limit)),
+        )
         makeOutput(Boolean(o.json)).result({ schema: 'sluice.run-list/v1', items: items.map(runDoc) }, () =>
           items.length === 0
             ? 'no runs yet; start one with `sluice run`'
@@ -177,9 +212,11 @@ export function pipelineCommands(program: Command, run: Runner) {
       run(async (o, cmd) => {
         const id = cmd.args[0]!
         await withStore(o, async (r) => {
-          const rec = await r.store.pipeline.getRun(id)
-          if (!rec)
+          const { settleRuns } = await import('../../pipeline/runs.js')
+          const found = await r.store.pipeline.getRun(id)
+          if (!found)
             throw new SluiceError('NOT_FOUND', `run ${id} not found; list runs with \`sluice runs list\``)
+          const [rec] = (await settleRuns(r.store.pipeline, [found])) as [RunRecord]
           if (o.log) {
             const stage = rec.stages.find((s) => s.name === o.log)
             if (!stage) throw new SluiceError('NOT_FOUND', `run ${id} has no stage "${o.log}"`)
@@ -192,6 +229,50 @@ export function pipelineCommands(program: Command, run: Runner) {
       }),
     )
 }
+
+/**
+ * Runs `fn` holding the home's run lock: it waits for a run in progress (or, without `wait`, fails
+ * naming it), takes over from a run whose process died — whose stages are then killed — and marks
+ * every dead run crashed before `fn` starts. `fn`'s `track` keeps the lock's record of the run and
+ * its stage processes current. Null when Ctrl-C stopped the wait.
+ */
+async function underRunLock<T>(
+  o: { home: string; store: Store; command: string; wait: boolean },
+  ui: { view: LiveView; interrupt: Interrupt },
+  fn: (track: (e: RunEvent) => void) => Promise<T>,
+): Promise<T | null> {
+  const { acquireRunLock, describeHolder } = await import('../../pipeline/lock.js')
+  const { settleRunningRuns } = await import('../../pipeline/runs.js')
+  const lock = await acquireRunLock(o.home, {
+    command: o.command,
+    wait: o.wait,
+    insideRun: process.env.SLUICE_RUN_ID,
+    signal: ui.interrupt.signal,
+    onWait: (h) =>
+      ui.view.line(
+        `waiting for ${h ? describeHolder(h) : 'another run of this project'} to finish (Ctrl-C to stop waiting)`,
+      ),
+  })
+  if (!lock) return null
+  try {
+    if (lock.crashed)
+      ui.view.line(`${describeHolder(lock.crashed)} died without finishing; its stages were stopped`)
+    await settleRunningRuns(o.store.pipeline)
+    return await fn((e) => {
+      if (e.type === 'start') lock.setRun(e.run.id)
+      else if (e.type === 'spawn') lock.stageStarted(e.stage, e.pid)
+      else if (e.type === 'stage-end') lock.stageEnded(e.stage.name)
+    })
+  } finally {
+    lock.release()
+  }
+}
+
+const both =
+  <E>(...handlers: ((e: E) => void)[]) =>
+  (e: E) => {
+    for (const h of handlers) h(e)
+  }
 
 /** How a stage runs sluice itself: this node, this CLI, and the same home and config. */
 export function sluiceCommand(home: string, configFile: string | null): string[] {

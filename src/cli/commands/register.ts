@@ -7,7 +7,9 @@ import { codeRevision, environmentFingerprint } from '../../core/environment.js'
 import { SluiceError } from '../../core/errors.js'
 import { sha256File } from '../../core/hash.js'
 import { nestsDeeperThan, tooDeep } from '../../core/nesting.js'
+import type { ModelVersionDoc } from '../../core/types.js'
 import { SLUICE_VERSION } from '../../core/version.js'
+import type { Registry } from '../../registry/types.js'
 import { collect } from '../args.js'
 import { openLocal, resolveConfig, withRegistry } from '../context.js'
 import { makeOutput } from '../output.js'
@@ -65,11 +67,18 @@ export function registerCommand(program: Command, run: Runner) {
             .replace(/\.[^.]+$/, '')
             .replace(/[^A-Za-z0-9._-]/g, '-')
         const doc = await withRegistry(o, async (r) => {
-          // Re-running a pipeline whose model did not change must not register the same model again.
-          if (o.alias) {
-            const current = await r.getModelVersion(`${o.name}@${o.alias}`).catch(() => null)
-            const digest = (await sha256File(model)).digest
-            if (current && current.artifact.digest === digest) return { version: current, created: false }
+          // Re-running a pipeline whose model did not change must not register the same model again:
+          // the version that holds it stands, and the alias is pointed at it.
+          const existing = await versionHolding(r, o.name as string, (await sha256File(model)).digest)
+          if (existing) {
+            const alias = o.alias as string | undefined
+            const moved = alias !== undefined && !existing.aliases.includes(alias)
+            if (moved) await r.setAlias(existing.name, alias, existing.version)
+            return {
+              version: moved ? await r.getModelVersion(`${existing.name}@${existing.version}`) : existing,
+              created: false,
+              alias: alias ? { name: alias, moved } : null,
+            }
           }
           const datasets: { ref: string; role: 'train' | 'eval' }[] = []
           for (const file of o.data as string[]) {
@@ -109,20 +118,50 @@ export function registerCommand(program: Command, run: Runner) {
             environment: environmentFingerprint(process.cwd(), SLUICE_VERSION),
           })
           if (o.alias) await r.setAlias(version.name, o.alias as string, version.version)
-          return { version: await r.getModelVersion(`${version.name}@${version.version}`), created: true }
+          return {
+            version: await r.getModelVersion(`${version.name}@${version.version}`),
+            created: true,
+            alias: null,
+          }
         })
         const resolved = doc.version
         if (o.out)
           await writeAtomically(o.out as string, (tmp) =>
             writeFile(tmp, `${JSON.stringify(resolved, null, 2)}\n`),
           )
-        out.result(
-          resolved,
-          () => `registered ${resolved.name}@${resolved.version} (${resolved.artifact.digest})`,
+        const ref = `${resolved.name}@${resolved.version}`
+        out.result(resolved, () =>
+          doc.created
+            ? `registered ${ref} (${resolved.artifact.digest})`
+            : `${ref} already holds this model (${resolved.artifact.digest}): nothing registered${
+                doc.alias ? `; ${doc.alias.name} ${doc.alias.moved ? 'moved to' : 'points at'} ${ref}` : ''
+              }`,
         )
       }),
     )
 }
+
+/**
+ * The version of `name` (neither archived nor rejected) whose artifact has this digest, if any;
+ * the newest versions are looked at first.
+ */
+async function versionHolding(r: Registry, name: string, digest: string): Promise<ModelVersionDoc | null> {
+  let token: string | undefined
+  do {
+    const page = await r.searchModelVersions({
+      name,
+      statuses: ['candidate', 'production'],
+      limit: PAGE,
+      ...(token !== undefined && { page_token: token }),
+    })
+    const found = page.items.find((v) => v.artifact.digest === digest)
+    if (found) return found
+    token = page.next_page_token ?? undefined
+  } while (token !== undefined)
+  return null
+}
+
+const PAGE = 100
 
 function readJson<T>(file: string, schema: string): T {
   let doc: unknown
