@@ -206,7 +206,7 @@ describe('sluice run: failures', () => {
     expect(human.stdout).toContain('stage "bad" failed: exited with code 3')
   })
 
-  it('fails a stage that does not write a declared out, or writes metrics that are not JSON, and caches neither', async () => {
+  it('fails a stage that does not write a declared out, or writes metrics that are not JSON or nest too deep, and caches none', async () => {
     const p = project(`stages:
   lazy:
     cmd: echo nothing
@@ -214,14 +214,21 @@ describe('sluice run: failures', () => {
   metrics:
     cmd: echo "accuracy = 0.9" > scores.json
     metrics: [scores.json]
+  deep:
+    cmd: node -e "require('fs').writeFileSync('deep.json', '['.repeat(100000) + ']'.repeat(100000))"
+    metrics: [deep.json]
 `)
     const doc = json<RunDoc>(await p.run('run', '--json'))
-    expect(p.statuses(doc)).toEqual({ lazy: 'failed', metrics: 'failed' })
+    expect(p.statuses(doc)).toEqual({ lazy: 'failed', metrics: 'failed', deep: 'failed' })
     expect(doc.stages[0]!.error).toBe('finished but did not write its declared out model.onnx')
     expect(doc.stages[1]!.error).toMatch(/^metrics file scores.json is not valid JSON/)
+    expect(doc.stages[2]!.error).toMatch(
+      /^metrics file deep.json: lists or objects nested more than 64 levels/,
+    )
     expect(p.statuses(json<RunDoc>(await p.run('run', '--json')))).toEqual({
       lazy: 'failed',
       metrics: 'failed',
+      deep: 'failed',
     })
   })
 

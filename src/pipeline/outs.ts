@@ -3,6 +3,7 @@ import path from 'node:path'
 import { getToPath, localSink, putPath } from '../artifacts/transfer.js'
 import type { ArtifactStore } from '../artifacts/types.js'
 import { SluiceError } from '../core/errors.js'
+import { nestsDeeperThan, tooDeep } from '../core/nesting.js'
 import type { ArtifactRef } from '../core/types.js'
 import type { FileHasher } from './hasher.js'
 
@@ -66,16 +67,19 @@ export class OutStore {
     return (await stat(path.join(this.root, rel)).catch(() => null)) !== null
   }
 
-  /** Reads a metrics file; anything but JSON is an error naming the file. */
+  /** Reads a metrics file; anything but JSON (or JSON nested too deep to store) is an error naming the file. */
   async metrics(rel: string): Promise<unknown> {
     const text = await readFile(path.join(this.root, rel), 'utf8')
+    let value: unknown
     try {
-      return JSON.parse(text)
+      value = JSON.parse(text)
     } catch (e) {
       throw new SluiceError(
         'INVALID_INPUT',
         `metrics file ${rel} is not valid JSON (${(e as Error).message})`,
       )
     }
+    if (nestsDeeperThan(value)) throw new SluiceError('INVALID_INPUT', tooDeep(`metrics file ${rel}`))
+    return value
   }
 }
