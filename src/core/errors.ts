@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   UNREADABLE_FILE: 400,
   UNSUPPORTED_FORMAT: 415,
   PAYLOAD_TOO_LARGE: 413,
+  /** No credentials, or ones that are not valid (unknown, expired, revoked token). */
+  UNAUTHENTICATED: 401,
+  /** Valid credentials without the right to do this (a token of a weaker scope, a protected alias). */
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   ARTIFACT_MISSING: 404,
