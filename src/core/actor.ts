@@ -1,11 +1,13 @@
 import os from 'node:os'
 
 /**
- * What a token may do. Each scope includes the ones before it: `read` (every GET) < `write`
- * (register, tag, non-protected aliases, status changes) < `deploy` (deployments, rollouts,
- * rollback, protected aliases) < `admin` (tokens, gc, settings). Inference has its own setting.
+ * What a token may do. Each scope includes the ones before it: `infer` (inference and `/metrics`
+ * only: the token a client application holds, which cannot read the registry or download a model)
+ * < `read` (every GET) < `write` (register, tag, non-protected aliases, status changes) < `deploy`
+ * (deployments, rollouts, rollback, protected aliases) < `admin` (tokens, gc, settings). Whether
+ * inference needs a token at all is its own setting (`serving.auth`).
  */
-export const SCOPES = ['read', 'write', 'deploy', 'admin'] as const
+export const SCOPES = ['infer', 'read', 'write', 'deploy', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
 
 /** Whether a token of scope `have` may do what needs `need`. */

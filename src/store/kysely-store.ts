@@ -6,6 +6,7 @@ import { KyselyDeploymentStore } from './kysely-deployments.js'
 import { KyselyPipelineStore } from './kysely-pipeline.js'
 import { rejectInTransaction } from './kysely-reject.js'
 import { KyselyRolloutStore, logDecisions } from './kysely-rollouts.js'
+import { KyselyTokenStore } from './kysely-tokens.js'
 import { type DialectName, migrations } from './migrations.js'
 import { type AliasMove, aliasMoveDecision, type Rejection, rejectedRefusal } from './rejections.js'
 import type { Database } from './schema.js'
@@ -24,6 +25,7 @@ import type {
   RolloutStore,
   Routing,
   Store,
+  TokenStore,
   VersionFilter,
 } from './types.js'
 
@@ -44,6 +46,7 @@ export class KyselyStore implements Store {
   readonly pipeline: PipelineStore
   readonly deployments: DeploymentStore
   readonly rollouts: RolloutStore
+  readonly tokens: TokenStore
 
   private constructor(
     private readonly db: Kysely<Database>,
@@ -52,6 +55,7 @@ export class KyselyStore implements Store {
     this.pipeline = new KyselyPipelineStore(db, (fn) => this.tx(fn))
     this.deployments = new KyselyDeploymentStore(db, (fn) => this.tx(fn))
     this.rollouts = new KyselyRolloutStore(db, (fn) => this.tx(fn))
+    this.tokens = new KyselyTokenStore(db, (fn) => this.tx(fn))
   }
 
   static async open(db: Kysely<Database>, hooks: DialectHooks): Promise<KyselyStore> {

@@ -238,6 +238,31 @@ export function migrations(dialect: DialectName): MigrationProvider {
           .execute()
       },
     },
+    '0005_tokens': {
+      async up(db: Kysely<unknown>) {
+        // Only a hash of each secret is kept; token_id (`slc_` and the secret's first 8
+        // characters) is what a request's token is looked up by, and what listings show.
+        await id(db.schema.createTable('api_tokens'))
+          .addColumn('token_id', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute()
+        // A name belongs to one token until it is revoked (then it can be given again).
+        await db.schema
+          .createIndex('api_tokens_live_name')
+          .on('api_tokens')
+          .column('name')
+          .unique()
+          .where(sql.ref('revoked_at'), 'is', null)
+          .execute()
+      },
+    },
   }
   return { getMigrations: async () => all }
 }

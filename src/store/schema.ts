@@ -122,4 +122,17 @@ export interface Database {
     message: string
     detail: string
   }
+  /** API tokens: only a SHA-256 hash of each secret is stored. */
+  api_tokens: {
+    id: Generated<number>
+    token_id: string
+    name: string
+    scope: string
+    hash: string
+    created_by: string
+    created_at: string
+    expires_at: string | null
+    last_used_at: string | null
+    revoked_at: string | null
+  }
 }

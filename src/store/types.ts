@@ -1,3 +1,4 @@
+import type { Scope } from '../core/actor.js'
 import type { CodeRevision, EnvironmentFingerprint } from '../core/environment.js'
 import type { Digest } from '../core/hash.js'
 import type { ProcessId } from '../core/processes.js'
@@ -72,6 +73,9 @@ export interface Store {
 
   /** Progressive rollouts of deployments, and their decision log. */
   readonly rollouts: RolloutStore
+
+  /** API tokens (hashes of their secrets, never the secrets). */
+  readonly tokens: TokenStore
 
   close(): Promise<void>
 }
@@ -373,4 +377,41 @@ export interface RolloutStore {
     deployment: string,
     options: { rollout?: string; limit: number },
   ): Promise<(RolloutDecision & { id: number })[]>
+}
+
+/** An API token as stored: the hash of its secret, never the secret. */
+export interface TokenRecord {
+  /** `slc_` and the secret's first 8 characters: not secret, unique, what a request is looked up by. */
+  token_id: string
+  name: string
+  scope: Scope
+  /** SHA-256 of the whole secret, hex. */
+  hash: string
+  /** Who created it (`actorName`: `local:USER`, `token:NAME`, `anonymous`). */
+  created_by: string
+  created_at: string
+  expires_at: string | null
+  /** Recorded at most about once a minute per token. */
+  last_used_at: string | null
+  revoked_at: string | null
+}
+
+/**
+ * API tokens. Two rules hold in every process, checked in the writing transaction: while no admin
+ * token can be used (none yet, or all expired or revoked), the next token created must be admin;
+ * and the last usable admin token cannot be revoked. Names are unique among tokens not revoked.
+ */
+export interface TokenStore {
+  createToken(input: Omit<TokenRecord, 'last_used_at' | 'revoked_at'>): Promise<TokenRecord>
+  /** Every token, revoked ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>
+  /** Revokes the live token of that name (NOT_FOUND when none; CONFLICT for the last usable admin). */
+  revokeToken(name: string, at: string): Promise<TokenRecord>
+  /**
+   * Changes whenever a token is created or revoked (rows are never deleted, so the number of
+   * tokens and of revoked ones only grow): what servers poll to notice changes made elsewhere.
+   */
+  tokensVersion(): Promise<string>
+  /** Records a token's last use. */
+  touchToken(tokenId: string, at: string): Promise<void>
 }
