@@ -40,6 +40,7 @@ beforeAll(async () => {
   port = server.port
   const up = await fetch(`${server.url}/api/v1/artifacts`, {
     method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
     body: logisticModel({ features: ['x'], weights: [0.1] }),
   })
   const blob = (await up.json()) as { digest: string }
@@ -93,6 +94,7 @@ function send(
 }
 
 const json = { 'content-type': 'application/json' }
+const bytes = { 'content-type': 'application/octet-stream' }
 const statusBody = (reason: string) => JSON.stringify({ status: 'candidate', reason })
 const STATUS = '/api/v1/models/m/versions/1/status'
 
@@ -164,14 +166,19 @@ describe('REST API body limits', () => {
       readdirSync(path.join(home, '.sluice', 'artifacts', 'sha256'), { recursive: true }).length
     const before = blobs()
     const chunk = Buffer.alloc(16 * 1024, 7)
-    const chunked = await send('POST', '/api/v1/artifacts', {}, Array(8).fill(chunk))
+    const chunked = await send('POST', '/api/v1/artifacts', bytes, Array(8).fill(chunk))
     expect(chunked.status).toBe(413)
     expect(chunked.body.error?.message).toBe(
       'the request body is larger than 64 KB (65536 bytes), the limit for an upload (server.max_upload_gb in sluice.yaml); send less, or raise the limit',
     )
-    const declared = await send('POST', '/api/v1/artifacts', { 'content-length': String(2 ** 40) }, [])
+    const declared = await send(
+      'POST',
+      '/api/v1/artifacts',
+      { ...bytes, 'content-length': String(2 ** 40) },
+      [],
+    )
     expect(declared.status).toBe(413)
-    const dataset = await send('POST', '/api/v1/datasets/big/versions?source=big.csv', {}, [
+    const dataset = await send('POST', '/api/v1/datasets/big/versions?source=big.csv', bytes, [
       'a,b\n',
       ...Array(8).fill(`${'1,2\n'.repeat(4096)}`),
     ])
@@ -180,7 +187,9 @@ describe('REST API body limits', () => {
     expect(readdirSync(path.join(home, '.sluice', 'artifacts', 'tmp'))).toEqual([])
     expect(readdirSync(path.join(home, '.sluice', 'tmp'))).toEqual([])
     // Under the limit, the same routes take a body sent chunked and gzip-encoded.
-    const small = await send('POST', '/api/v1/artifacts', { 'content-encoding': 'gzip' }, [gzipSync(chunk)])
+    const small = await send('POST', '/api/v1/artifacts', { ...bytes, 'content-encoding': 'gzip' }, [
+      gzipSync(chunk),
+    ])
     expect(small.status).toBe(201)
     expect(small.body.size).toBe(chunk.length)
   })
@@ -251,9 +260,13 @@ describe('REST API slow clients', () => {
     // Each of these would hold a connection (and, mid-body, an open request) for as long as the
     // client liked; the server closes it after the idle timeout without answering.
     expect(
-      await silentAfter('POST /api/v1/artifacts HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc'),
+      await silentAfter(
+        'POST /api/v1/artifacts HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/octet-stream\r\ncontent-length: 100\r\n\r\nabc',
+      ),
     ).toBe('')
-    expect(await silentAfter('PUT /api/v1/models/m/versions/1/status HTTP/1.1\r\nhost: x\r\n')).toBe('')
+    expect(await silentAfter('PUT /api/v1/models/m/versions/1/status HTTP/1.1\r\nhost: 127.0.0.1\r\n')).toBe(
+      '',
+    )
     expect(await silentAfter('')).toBe('')
     // The request cut off mid-body is logged as the client's failure, not as a server error.
     expect(logged.filter((e) => e.level === 'error')).toEqual([])
@@ -263,7 +276,7 @@ describe('REST API slow clients', () => {
   it('keeps a client that sends slowly but steadily, for far longer than the idle timeout', async () => {
     // Twenty chunks 100 ms apart: the upload lasts about six times the idle timeout.
     const chunk = Buffer.alloc(1024, 3)
-    const r = await send('POST', '/api/v1/artifacts', {}, Array(20).fill(chunk), 100)
+    const r = await send('POST', '/api/v1/artifacts', bytes, Array(20).fill(chunk), 100)
     expect(r.status).toBe(201)
     expect(r.body.size).toBe(20 * 1024)
   })

@@ -31,6 +31,9 @@ afterAll(async () => {
 const api = (route: string, init?: RequestInit) => fetch(`${server.url}${route}`, init)
 const post = (route: string, body: unknown, method = 'POST') =>
   api(route, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+/** An upload: its bytes, typed as the upload routes take them. */
+const upload = (route: string, body: string | Uint8Array) =>
+  api(route, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body })
 
 describe('REST API', () => {
   it('serves health, an OpenAPI document, and request ids', async () => {
@@ -50,7 +53,7 @@ describe('REST API', () => {
   })
 
   it('streams artifacts in and out, registers, aliases and renders the card', async () => {
-    const up = await api('/api/v1/artifacts', { method: 'POST', body: model })
+    const up = await upload('/api/v1/artifacts', model)
     expect(up.status).toBe(201)
     const blob = (await up.json()) as { digest: string; size: number }
     expect(blob.size).toBe(model.length)
@@ -83,7 +86,7 @@ describe('REST API', () => {
 
   it('adds a dataset from an uploaded body, once per content', async () => {
     const csv = 'a,b\n1,x\n2,y\n3,x\n'
-    const first = await api('/api/v1/datasets/small/versions?source=small.csv', { method: 'POST', body: csv })
+    const first = await upload('/api/v1/datasets/small/versions?source=small.csv', csv)
     expect(first.status).toBe(201)
     expect(await first.json()).toMatchObject({
       name: 'small',
@@ -92,12 +95,9 @@ describe('REST API', () => {
       format: 'csv',
       source: 'small.csv',
     })
-    const again = await api('/api/v1/datasets/small/versions?source=small.csv', { method: 'POST', body: csv })
+    const again = await upload('/api/v1/datasets/small/versions?source=small.csv', csv)
     expect(again.status).toBe(200)
-    const bad = await api('/api/v1/datasets/small/versions?source=bad.csv', {
-      method: 'POST',
-      body: 'a,b\n1\n',
-    })
+    const bad = await upload('/api/v1/datasets/small/versions?source=bad.csv', 'a,b\n1\n')
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
       /:2: expected 2 fields/,
@@ -122,7 +122,11 @@ describe('REST API', () => {
         /upload it first/,
       ],
       [
-        api('/api/v1/models/x/versions', { method: 'POST', body: '{not json' }),
+        api('/api/v1/models/x/versions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{not json',
+        }),
         400,
         'INVALID_INPUT',
         /not valid JSON/,
@@ -145,7 +149,7 @@ describe('REST API', () => {
 
   it('answers a small corrupt blob with a JSON error naming it, and breaks the transfer of a large one', async () => {
     const small = Buffer.from('small blob')
-    const s = (await (await api('/api/v1/artifacts', { method: 'POST', body: small })).json()) as {
+    const s = (await (await upload('/api/v1/artifacts', small)).json()) as {
       digest: string
     }
     const sfile = path.join(home, '.sluice', 'artifacts', 'sha256', s.digest.slice(7, 9), s.digest.slice(7))
@@ -158,7 +162,7 @@ describe('REST API', () => {
     })
 
     const bytes = Buffer.alloc(12 << 20, 3)
-    const { digest } = (await (await api('/api/v1/artifacts', { method: 'POST', body: bytes })).json()) as {
+    const { digest } = (await (await upload('/api/v1/artifacts', bytes)).json()) as {
       digest: string
     }
     const hex = digest.slice(7)

@@ -70,7 +70,11 @@ afterAll(() => {
 
 describe('a full disk', () => {
   it('an upload larger than the free space is 507 naming the artifact store, and leaves no temp file', async () => {
-    const r = await fetch(`${url}/api/v1/artifacts`, { method: 'POST', body: Buffer.alloc(16 << 20, 1) })
+    const r = await fetch(`${url}/api/v1/artifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(16 << 20, 1),
+    })
     expect(r.status).toBe(507)
     expect(await r.json()).toEqual({
       error: {

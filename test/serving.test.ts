@@ -69,7 +69,7 @@ beforeAll(async () => {
     createApp({
       registry,
       tmpDir: path.join(home, 'tmp'),
-      modules: [{ prefix: '/', routes: serving.routes }],
+      modules: [{ prefix: '/', routes: serving.routes, access: serving.access }],
       log: () => {},
     }),
     '127.0.0.1',

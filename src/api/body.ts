@@ -10,9 +10,15 @@ export interface BodyLimits {
   json: number
   /** Uploads: artifacts and datasets (`server.max_upload_gb`). */
   upload: number
+  /**
+   * How long a JSON body may take to arrive once its headers have (`server.body_timeout`): a
+   * client that drips a small body byte by byte would hold its request open for hours. Uploads
+   * have no such deadline (they may rightly take hours); their number is capped instead.
+   */
+  jsonTimeoutMs?: number
 }
 
-export const DEFAULT_BODY_LIMITS: BodyLimits = { json: 2 ** 20, upload: 16 * 2 ** 30 }
+export const DEFAULT_BODY_LIMITS: BodyLimits = { json: 2 ** 20, upload: 16 * 2 ** 30, jsonTimeoutMs: 60_000 }
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -36,8 +42,10 @@ const SETTING = { json: 'server.max_json_mb', upload: 'server.max_upload_gb' } a
  * chunk that passes it (a gzip bomb stops there). Nothing beyond the limit is kept. An unknown
  * Content-Encoding is 415, a body that does not decode 400. Null when the request has no body.
  */
-export function limitedBody(c: Context, kind: keyof BodyLimits): AsyncIterable<Buffer> | null {
-  const limit = (c.get('bodyLimits') ?? DEFAULT_BODY_LIMITS)[kind]
+export function limitedBody(c: Context, kind: BodyKind): AsyncIterable<Buffer> | null {
+  const limits = c.get('bodyLimits') ?? DEFAULT_BODY_LIMITS
+  const limit = limits[kind]
+  const deadlineMs = kind === 'json' ? (limits.jsonTimeoutMs ?? DEFAULT_BODY_LIMITS.jsonTimeoutMs!) : null
   const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase()
   const decoder = encoding === '' || encoding === 'identity' ? null : DECODERS[encoding]
   if (decoder === undefined)
@@ -49,11 +57,13 @@ export function limitedBody(c: Context, kind: keyof BodyLimits): AsyncIterable<B
   if (!decoder && Number(c.req.header('content-length')) > limit) throw tooLarge(kind, limit)
   const body = c.req.raw.body
   if (!body) return null
-  return counted(Readable.fromWeb(body as never), decoder, encoding, kind, limit)
+  return counted(Readable.fromWeb(body as never), decoder, encoding, kind, limit, deadlineMs)
 }
 
+type BodyKind = 'json' | 'upload'
+
 /** The whole (limited) body as text; empty when there is none. */
-export async function bodyText(c: Context, kind: keyof BodyLimits): Promise<string> {
+export async function bodyText(c: Context, kind: BodyKind): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of limitedBody(c, kind) ?? []) chunks.push(chunk)
   return Buffer.concat(chunks).toString('utf8')
@@ -63,9 +73,18 @@ async function* counted(
   source: Readable,
   decoder: (() => NodeJS.ReadWriteStream) | null,
   encoding: string,
-  kind: keyof BodyLimits,
+  kind: BodyKind,
   limit: number,
+  deadlineMs: number | null,
 ): AsyncGenerator<Buffer> {
+  let late = false
+  const deadline =
+    deadlineMs === null
+      ? null
+      : setTimeout(() => {
+          late = true
+          source.destroy(new Error('request body timeout'))
+        }, deadlineMs)
   let decoded: AsyncIterable<Buffer> = source
   if (decoder) {
     const d = decoder()
@@ -81,6 +100,11 @@ async function* counted(
       yield chunk
     }
   } catch (e) {
+    if (late)
+      throw new SluiceError(
+        'REQUEST_TIMEOUT',
+        `the request body did not arrive within ${deadlineMs! / 1000} s (server.body_timeout in sluice.yaml); send it faster, or raise the limit`,
+      )
     const { errno, code } = e as { errno?: unknown; code?: unknown }
     if (decoder && typeof errno === 'number' && /^(Z_|ERR_)/.test(String(code)))
       throw new SluiceError(
@@ -94,10 +118,12 @@ async function* counted(
         'the request body ended before all of it arrived: the client closed the connection or stopped sending',
       )
     throw e
+  } finally {
+    if (deadline) clearTimeout(deadline)
   }
 }
 
-function tooLarge(kind: keyof BodyLimits, limit: number): SluiceError {
+function tooLarge(kind: BodyKind, limit: number): SluiceError {
   const what = kind === 'json' ? 'a JSON request body' : 'an upload'
   return new SluiceError(
     'PAYLOAD_TOO_LARGE',

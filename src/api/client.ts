@@ -29,13 +29,19 @@ import type { PlanInput, YamlSource } from '../rollout/plan.js'
 import type { RollbackDoc, RolloutDoc, RolloutHistoryDoc, Rollouts } from '../rollout/service.js'
 import type { DeploymentDoc, Deployments } from '../serving/deploy.js'
 import type { DeploymentEvent, DeploymentRecord } from '../store/types.js'
+import type { CreatedTokenDoc, NewToken, TokenDoc, TokenListDoc, Tokens } from './auth/tokens.js'
 
-/** The Registry interface over HTTP, for `--server URL`: the same calls, made on a running server. */
+/**
+ * The Registry interface over HTTP, for `--server URL`: the same calls, made on a running server,
+ * with the API token of `SLUICE_TOKEN` (when set) as `Authorization: Bearer …`.
+ */
 export class HttpRegistry implements Registry {
   private readonly base: string
+  private readonly token: string | undefined
 
-  constructor(serverUrl: string) {
+  constructor(serverUrl: string, token: string | undefined = process.env.SLUICE_TOKEN) {
     this.base = serverUrl.replace(/\/+$/, '')
+    this.token = token?.trim() || undefined
   }
 
   private async request(
@@ -44,19 +50,18 @@ export class HttpRegistry implements Registry {
     init: { json?: unknown; body?: Readable; query?: URLSearchParams } = {},
   ) {
     const url = `${this.base}${route}${init.query?.size ? `?${init.query}` : ''}`
+    const headers: Record<string, string> = {}
+    if (this.token) headers.authorization = `Bearer ${this.token}`
+    // The server takes JSON bodies as application/json and uploads as application/octet-stream only.
+    if (init.json !== undefined) headers['content-type'] = 'application/json'
+    if (init.body) headers['content-type'] = 'application/octet-stream'
     let res: Response
     try {
       res = await fetch(url, {
         method,
-        ...(init.json !== undefined && {
-          body: JSON.stringify(init.json),
-          headers: { 'content-type': 'application/json' },
-        }),
-        ...(init.body && {
-          body: Readable.toWeb(init.body) as ReadableStream,
-          headers: { 'content-type': 'application/octet-stream' },
-          duplex: 'half',
-        }),
+        headers,
+        ...(init.json !== undefined && { body: JSON.stringify(init.json) }),
+        ...(init.body && { body: Readable.toWeb(init.body) as ReadableStream, duplex: 'half' }),
       } as RequestInit)
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause
@@ -303,6 +308,33 @@ export class HttpRollouts implements Rollouts {
 
   rollback(deployment: string): Promise<RollbackDoc> {
     return this.http.json('POST', this.path(deployment, '/rollback'))
+  }
+
+  close(): Promise<void> {
+    return this.http.close()
+  }
+}
+
+/** API tokens on a running server (`sluice tokens … --server URL`): needs an admin token in SLUICE_TOKEN. */
+export class HttpTokens implements Tokens {
+  private readonly http: HttpRegistry
+
+  constructor(serverUrl: string) {
+    this.http = new HttpRegistry(serverUrl)
+  }
+
+  create(input: NewToken): Promise<CreatedTokenDoc> {
+    return this.http.json('POST', '/api/v1/tokens', {
+      json: { name: input.name, scope: input.scope, expires: input.expires ?? null },
+    })
+  }
+
+  list(): Promise<TokenListDoc> {
+    return this.http.json('GET', '/api/v1/tokens')
+  }
+
+  revoke(name: string): Promise<TokenDoc> {
+    return this.http.json('DELETE', `/api/v1/tokens/${encodeURIComponent(name)}`)
   }
 
   close(): Promise<void> {

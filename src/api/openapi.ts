@@ -11,8 +11,10 @@ import {
   rolloutBody,
   statusBody,
   tagsBody,
+  tokenBody,
   verifyBody,
 } from './schemas.js'
+import type { Method } from './table.js'
 
 type Json = Record<string, unknown>
 
@@ -248,6 +250,25 @@ export function openApiDocument(): Json {
           },
         },
       },
+      '/api/v1/tokens': {
+        get: {
+          summary: 'Every API token (never a secret), revoked and expired ones included',
+          responses: { 200: ok('Tokens', ref('TokenList')), ...errors },
+        },
+        post: {
+          summary:
+            'Create a token; the answer holds its secret (`token`), shown this once. While no admin token can be used, the next one must be admin (409)',
+          requestBody: body(tokenBody),
+          responses: { 201: ok('Created', ref('Token')), ...errors },
+        },
+      },
+      '/api/v1/tokens/{name}': {
+        delete: {
+          summary: 'Revoke a token (409 for the last admin token that can be used)',
+          parameters: [path('name', 'Token name')],
+          responses: { 200: ok('Revoked', ref('Token')), ...errors },
+        },
+      },
       '/api/v1/deployments/{name}/rollback': {
         post: {
           summary:
@@ -261,7 +282,25 @@ export function openApiDocument(): Json {
       },
     },
     components: {
+      securitySchemes: {
+        token: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API token (`slc_…`, `sluice tokens create`). Each operation names the scope it needs in `x-sluice-scope`; see docs/security.md',
+        },
+      },
       schemas: {
+        Token: {
+          type: 'object',
+          description: 'See docs/schemas/token.md',
+          properties: { schema: { const: 'sluice.token/v1' } },
+        },
+        TokenList: {
+          type: 'object',
+          description: 'See docs/schemas/token.md',
+          properties: { schema: { const: 'sluice.token-list/v1' } },
+        },
         Error: {
           type: 'object',
           required: ['error'],
@@ -312,4 +351,20 @@ export function openApiDocument(): Json {
       },
     },
   }
+}
+
+/**
+ * The document with each operation's scope (`x-sluice-scope`, and the bearer token as its
+ * security requirement unless it is public), from the route table: `/api/v1/models/:name` is
+ * the document's `/api/v1/models/{name}`.
+ */
+export function withScopes(doc: Json, routes: { method: Method; path: string; scope: string }[]): Json {
+  const paths = doc.paths as Record<string, Record<string, Json>>
+  for (const r of routes) {
+    const operation = paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()]
+    if (!operation) continue
+    operation['x-sluice-scope'] = r.scope
+    operation.security = r.scope === 'public' ? [] : [{ token: [] }]
+  }
+  return doc
 }

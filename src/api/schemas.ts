@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SCOPES } from '../core/actor.js'
 import type { Digest } from '../core/hash.js'
 import { MODEL_STATUSES, TENSOR_DATATYPES } from '../core/types.js'
 
@@ -122,3 +123,10 @@ export const rolloutBody = z.strictObject({
 export const promoteBody = z.strictObject({ full: z.boolean().default(false) })
 
 export const abortBody = z.strictObject({ reason: text.min(1).default('aborted through the REST API') })
+
+export const tokenBody = z.strictObject({
+  name: short,
+  scope: z.enum(SCOPES),
+  /** How long the token works, e.g. `90d`; absent: until revoked. */
+  expires: short.nullable().optional(),
+})

@@ -14,6 +14,7 @@ import { registerCommand } from './commands/register.js'
 import { rolloutCommands } from './commands/rollout.js'
 import { serverCommand } from './commands/server.js'
 import { servingCommands } from './commands/serving.js'
+import { tokensCommand } from './commands/tokens.js'
 import { validateCommand } from './commands/validate.js'
 import { runAction } from './run.js'
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   servingCommands(program, runAction)
   rolloutCommands(program, runAction)
   exportCommand(program, runAction)
+  tokensCommand(program, runAction)
   // Sub-commands inherit exit handling so usage errors anywhere exit with 2.
   for (const cmd of program.commands) {
     cmd.exitOverride()

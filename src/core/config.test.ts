@@ -33,7 +33,11 @@ describe('loadConfig', () => {
       maxUploadBytes: 16 * 2 ** 30,
       idleTimeoutMs: 60_000,
       headersTimeoutMs: 60_000,
+      bodyTimeoutMs: 60_000,
+      maxUploads: 4,
+      allowedHosts: [],
     })
+    expect(c.api).toEqual({ corsOrigins: [] })
     expect(c.serving).toEqual({
       maxBodyBytes: 8 << 20,
       timeoutMs: 30_000,
@@ -41,6 +45,7 @@ describe('loadConfig', () => {
       streamCapacity: 10_000,
       kernel: true,
       strictDatatypes: false,
+      auth: 'none',
     })
   })
 
@@ -48,7 +53,7 @@ describe('loadConfig', () => {
     const dir = tmp()
     writeFileSync(
       path.join(dir, 'sluice.yaml'),
-      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n  kernel: false\n  strict_datatypes: true\n',
+      'serving:\n  max_body_mb: 0.5\n  timeout: 250ms\n  max_in_flight: 64\n  kernel: false\n  strict_datatypes: true\n  auth: token\n',
     )
     expect(loadConfig({ cwd: dir, env: {} }).serving).toEqual({
       maxBodyBytes: 524_288,
@@ -57,7 +62,11 @@ describe('loadConfig', () => {
       streamCapacity: 10_000,
       kernel: false,
       strictDatatypes: true,
+      auth: 'token',
     })
+    expect(configError('serving:\n  auth: basic\n').message).toBe(
+      'sluice.yaml:2: serving.auth: expected one of "none", "token", got "basic"',
+    )
     expect(configError('serving:\n  timeout: soon\n').message).toMatch(
       /^sluice\.yaml:2: serving\.timeout: a duration such as 500ms or 30s, 15m, 2h or 7d/,
     )
@@ -67,7 +76,7 @@ describe('loadConfig', () => {
     const dir = tmp()
     writeFileSync(
       path.join(dir, 'sluice.yaml'),
-      'server:\n  max_json_mb: 0.25\n  max_upload_gb: 2\n  idle_timeout: 300ms\n  headers_timeout: 5s\n',
+      'server:\n  max_json_mb: 0.25\n  max_upload_gb: 2\n  idle_timeout: 300ms\n  headers_timeout: 5s\n  body_timeout: 2s\n  max_uploads: 2\n',
     )
     expect(loadConfig({ cwd: dir, env: {} }).server).toEqual({
       host: '127.0.0.1',
@@ -76,13 +85,37 @@ describe('loadConfig', () => {
       maxUploadBytes: 2 * 2 ** 30,
       idleTimeoutMs: 300,
       headersTimeoutMs: 5000,
+      bodyTimeoutMs: 2000,
+      maxUploads: 2,
+      allowedHosts: [],
     })
+    expect(configError('server:\n  body_timeout: never\n').message).toMatch(
+      /^sluice\.yaml:2: server\.body_timeout: a duration such as 500ms/,
+    )
+    expect(configError('server:\n  max_uploads: 0\n').message).toMatch(
+      /^sluice\.yaml:2: server\.max_uploads: /,
+    )
     expect(configError('server:\n  idle_timeout: 0s\n').message).toMatch(
       /^sluice\.yaml:2: server\.idle_timeout: a duration such as 500ms/,
     )
     expect(configError('server:\n  max_json_mb: 0\n').message).toMatch(
       /^sluice\.yaml:2: server\.max_json_mb: /,
     )
+  })
+
+  it('reads the host names and web origins a server answers, and names an origin that is not one', () => {
+    const dir = tmp()
+    writeFileSync(
+      path.join(dir, 'sluice.yaml'),
+      'server:\n  allowed_hosts: [Sluice.Example.com]\napi:\n  cors_origins: ["https://Dash.example.com/", "http://localhost:3000"]\n',
+    )
+    const c = loadConfig({ cwd: dir, env: {} })
+    expect(c.server.allowedHosts).toEqual(['sluice.example.com'])
+    expect(c.api.corsOrigins).toEqual(['https://dash.example.com', 'http://localhost:3000'])
+    for (const bad of ['dash.example.com', 'https://dash.example.com/app', 'ftp://x.example', '*'])
+      expect(configError(`api:\n  cors_origins: ["${bad}"]\n`).message, bad).toBe(
+        `sluice.yaml:2: api.cors_origins.0: an origin such as https://dash.example.com (scheme, host and port only), got "${bad}"`,
+      )
   })
 
   it('takes the home from --home, then SLUICE_HOME, then sluice.yaml', () => {
@@ -99,7 +132,7 @@ describe('loadConfig', () => {
     const e = configError('server:\n  port: 9000\nstor:\n  backend: sqlite\n')
     expect(e.code).toBe('INVALID_CONFIG')
     expect(e.message).toBe(
-      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server, serving, stages, gates',
+      'sluice.yaml:3: unknown key "stor"; expected one of: home, store, artifacts, server, api, serving, stages, gates',
     )
   })
 

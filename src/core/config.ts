@@ -39,6 +39,16 @@ export const configSchema = z.strictObject({
       idle_timeout: positiveDuration.default('60s'),
       /** A request's headers must have arrived within this time of its first byte. */
       headers_timeout: positiveDuration.default('60s'),
+      /** A JSON request body must have arrived within this time of the request's headers. */
+      body_timeout: positiveDuration.default('60s'),
+      /** Uploads (artifacts, datasets) taken at once; more are answered 503 with Retry-After. */
+      max_uploads: z.number().int().positive().default(4),
+      /**
+       * Host names the REST API answers under besides localhost, 127.0.0.1 and [::1] (and the
+       * address it binds): a request whose Host is another name is refused (DNS rebinding).
+       * `*` allows any (only behind a proxy that checks Host itself).
+       */
+      allowed_hosts: z.array(z.string().min(1).max(253)).default([]),
     })
     .default({
       host: '127.0.0.1',
@@ -47,7 +57,23 @@ export const configSchema = z.strictObject({
       max_upload_gb: 16,
       idle_timeout: '60s',
       headers_timeout: '60s',
+      body_timeout: '60s',
+      max_uploads: 4,
+      allowed_hosts: [],
     }),
+  /** The REST API's settings for browsers. */
+  api: z
+    .strictObject({
+      /** Web origins (`https://dash.example.com`) whose pages may call the REST API (CORS); none by default. */
+      cors_origins: z
+        .array(
+          z.string().refine((s) => originOf(s) !== null, {
+            message: 'an origin such as https://dash.example.com (scheme, host and port only)',
+          }),
+        )
+        .default([]),
+    })
+    .default({ cors_origins: [] }),
   /** The model server's limits (`sluice serve`, `sluice server`). */
   serving: z
     .strictObject({
@@ -68,6 +94,8 @@ export const configSchema = z.strictObject({
       kernel: z.boolean().default(true),
       /** Refuse an infer input declared in a datatype other than the model's (Triton's rule); false converts it. */
       strict_datatypes: z.boolean().default(false),
+      /** Who may call inference: `none` anyone who reaches the port, `token` any valid API token. */
+      auth: z.enum(['none', 'token']).default('none'),
     })
     .default({
       max_body_mb: 8,
@@ -76,6 +104,7 @@ export const configSchema = z.strictObject({
       stream_capacity: 10_000,
       kernel: true,
       strict_datatypes: false,
+      auth: 'none',
     }),
   /** Pipeline stages; validated by the pipeline module (src/pipeline/spec.ts). */
   stages: z.unknown().optional(),
@@ -101,6 +130,14 @@ export interface ResolvedConfig {
     maxUploadBytes: number
     idleTimeoutMs: number
     headersTimeoutMs: number
+    bodyTimeoutMs: number
+    maxUploads: number
+    /** Lower case. */
+    allowedHosts: string[]
+  }
+  api: {
+    /** As `URL.origin` writes them. */
+    corsOrigins: string[]
   }
   serving: {
     maxBodyBytes: number
@@ -109,6 +146,7 @@ export interface ResolvedConfig {
     streamCapacity: number
     kernel: boolean
     strictDatatypes: boolean
+    auth: 'none' | 'token'
   }
 }
 
@@ -170,7 +208,11 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       maxUploadBytes: Math.round(parsed.server.max_upload_gb * 2 ** 30),
       idleTimeoutMs: parseDuration(parsed.server.idle_timeout)!,
       headersTimeoutMs: parseDuration(parsed.server.headers_timeout)!,
+      bodyTimeoutMs: parseDuration(parsed.server.body_timeout)!,
+      maxUploads: parsed.server.max_uploads,
+      allowedHosts: parsed.server.allowed_hosts.map((h) => h.toLowerCase()),
     },
+    api: { corsOrigins: parsed.api.cors_origins.map((o) => originOf(o)!) },
     serving: {
       maxBodyBytes: Math.round(parsed.serving.max_body_mb * 1024 * 1024),
       timeoutMs: parseDuration(parsed.serving.timeout)!,
@@ -178,6 +220,19 @@ export function loadConfig(sources: ConfigSources): ResolvedConfig {
       streamCapacity: parsed.serving.stream_capacity,
       kernel: parsed.serving.kernel,
       strictDatatypes: parsed.serving.strict_datatypes,
+      auth: parsed.serving.auth,
     },
+  }
+}
+
+/** `https://a.example:8443/` → `https://a.example:8443`; null for what is not an http(s) origin alone. */
+function originOf(s: string): string | null {
+  try {
+    const url = new URL(s)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null
+    if (url.pathname !== '/' || url.search || url.hash || url.username) return null
+    return url.origin
+  } catch {
+    return null
   }
 }

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   UNREADABLE_FILE: 400,
   UNSUPPORTED_FORMAT: 415,
   PAYLOAD_TOO_LARGE: 413,
+  /** A request body that did not arrive in the time it is given. */
+  REQUEST_TIMEOUT: 408,
   /** No credentials, or ones that are not valid (unknown, expired, revoked token). */
   UNAUTHENTICATED: 401,
   /** Valid credentials without the right to do this (a token of a weaker scope, a protected alias). */
@@ -21,6 +23,8 @@ export const ERROR_CODES = {
   ARTIFACT_MISSING: 404,
   ARTIFACT_CORRUPT: 500,
   STORE_BUSY: 503,
+  /** The server is doing as much of this as it takes at once (uploads); try again shortly. */
+  OVERLOADED: 503,
   DISK_FULL: 507,
   SERVER_UNREACHABLE: 503,
   INTERNAL: 500,

@@ -2,7 +2,7 @@ import { SluiceError } from '../core/errors.js'
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
-export type NameKind = 'model' | 'alias' | 'dataset' | 'deployment'
+export type NameKind = 'model' | 'alias' | 'dataset' | 'deployment' | 'token'
 
 /**
  * Names of models, aliases and datasets: a letter or digit, then up to 127 letters, digits, `.`,

@@ -8,6 +8,15 @@ import { replyId } from './protocol/request-id.js'
 const INFER = /^\/v2\/models\/([^/?]+)(?:\/versions\/([^/?]+))?\/infer(?:\?|$)/
 const PREDICT = /^\/v1\/deployments\/([^/?]+)\/predict(?:\?|$)/
 
+/**
+ * Decides whether a request may call inference (`serving.auth: token`): null lets it in; else the
+ * refusal to answer (401 or 403 and why). Called once per inference request, before its body is
+ * read, so it must be cheap: a header read and a lookup.
+ */
+export type InferenceGate = (
+  req: IncomingMessage,
+) => { status: number; message: string; headers: Record<string, string> } | null
+
 /** How long the rest of an oversized body is read and dropped after its 413 before the connection closes. */
 const LINGER_MS = 5_000
 
@@ -21,8 +30,14 @@ const LINGER_MS = 5_000
  */
 export function inferenceFastPath(
   handle: (call: InferCall) => Promise<Reply>,
-  options: { maxBodyBytes: number; log: (entry: Record<string, unknown>) => void },
+  options: {
+    maxBodyBytes: number
+    log: (entry: Record<string, unknown>) => void
+    /** Absent (`serving.auth: none`): no check at all. */
+    gate?: InferenceGate | undefined
+  },
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const gate = options.gate
   const answerLater = endOfTurn()
   const write = endOfTurn()
   return (req, res) => {
@@ -78,10 +93,10 @@ export function inferenceFastPath(
     }
     const send = (reply: Reply) => write(() => answer(reply))
     /** A refusal before the handler: answered at once, then the rest of the body is read and dropped. */
-    const refuse = (status: number, message: string) => {
+    const refuse = (status: number, message: string, extra?: Record<string, string>) => {
       answer({
         status,
-        headers: { 'content-type': 'application/json', 'x-request-id': replyId(call.requestId) },
+        headers: { 'content-type': 'application/json', 'x-request-id': replyId(call.requestId), ...extra },
         body: JSON.stringify({ error: message }),
       })
       // The rest of the body is read and thrown away, not left unread: closing a connection with
@@ -94,6 +109,13 @@ export function inferenceFastPath(
       req.once('end', () => clearTimeout(stop))
       req.once('close', () => clearTimeout(stop))
       req.resume()
+    }
+    if (gate !== undefined) {
+      const refused = gate(req)
+      if (refused !== null) {
+        refuse(refused.status, refused.message, refused.headers)
+        return true
+      }
     }
     const tooLarge = () => refuse(413, `request body is larger than ${options.maxBodyBytes} bytes`)
     if (Number(headers['content-length'] ?? 0) > options.maxBodyBytes) {

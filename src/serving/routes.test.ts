@@ -52,7 +52,7 @@ function routesWith(run: () => Promise<unknown>, limits = {}) {
     observers: [],
     limits: { ...DEFAULT_LIMITS, ...limits },
   }
-  const app = servingRoutes(deps, inferenceHandler(deps))
+  const { app } = servingRoutes(deps, inferenceHandler(deps))
   const infer = (id: string) =>
     app.request('/v2/models/d/infer', {
       method: 'POST',

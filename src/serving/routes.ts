@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import type { Scope } from '../core/actor.js'
 import { SLUICE_VERSION } from '../core/version.js'
 import { decodeBody, encodingOf, unsupportedEncoding } from './body-encoding.js'
 import { type HandlerDeps, HttpFailure, type InferCall, type Reply, resolveVersion } from './handler.js'
@@ -8,12 +9,28 @@ import { ProtocolError } from './protocol/errors.js'
 import { replyId } from './protocol/request-id.js'
 
 /**
+ * Who may call one of the model server's routes, for the server's scope table: anyone (`public`:
+ * health, and catch-alls that answer only 404 or 405), whoever `serving.auth` lets in
+ * (`inference`), or a token of a scope.
+ */
+export interface RouteAccess {
+  method: 'GET' | 'POST' | 'ALL'
+  path: string
+  access: 'public' | 'inference' | Scope
+}
+
+/**
  * The Open Inference Protocol v2 routes (`/v2/…`) and the plain endpoint
  * (`/v1/deployments/{name}/predict`). `{name}` is a deployment; `versions/{v}` one version behind it.
- * Inference itself is `handle` (the same one the server's fast path calls).
+ * Inference itself is `handle` (the same one the server's fast path calls). Returns the routes and
+ * who may call each (every route registered here is listed).
  */
-export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promise<Reply>): Hono {
+export function servingRoutes(
+  d: HandlerDeps,
+  handle: (call: InferCall) => Promise<Reply>,
+): { app: Hono; access: RouteAccess[] } {
   const app = new Hono()
+  const access: RouteAccess[] = []
   const limit = bodyLimit({
     maxSize: d.limits.maxBodyBytes,
     onError: (c) =>
@@ -62,6 +79,10 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
   for (const [path, answer] of getRoutes) {
     app.get(path, answer)
     app.all(path, notAllowed('GET'))
+    access.push(
+      { method: 'GET', path, access: path.startsWith('/v2/health/') ? 'public' : 'inference' },
+      { method: 'ALL', path, access: 'public' },
+    )
   }
 
   const inference = (kind: InferCall['kind']) => async (c: Context) => {
@@ -106,6 +127,7 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
   for (const [path, kind] of inferenceRoutes) {
     app.post(path, limit, inference(kind))
     app.all(path, notAllowed('POST'))
+    access.push({ method: 'POST', path, access: 'inference' }, { method: 'ALL', path, access: 'public' })
   }
 
   // Any other /v2 path: the protocol's error shape, not the REST API's (clients read a string).
@@ -117,6 +139,7 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
       404,
     ),
   )
+  access.push({ method: 'ALL', path: '/v2/*', access: 'public' })
 
   app.onError((err, c) => {
     if (err instanceof HttpFailure) return c.json({ error: err.message }, err.status as 400, err.headers)
@@ -125,7 +148,7 @@ export function servingRoutes(d: HandlerDeps, handle: (call: InferCall) => Promi
   })
 
   const resolve = (c: Context) => resolveVersion(d.table, c.req.param('name')!, c.req.param('version'))
-  return app
+  return { app, access }
 }
 
 /** Another method on a route: a 405 in the protocol's error shape, with the method it takes. */

@@ -6,7 +6,7 @@ import { jsonLogger } from '../core/log.js'
 import { PredictionStream } from '../core/prediction.js'
 import type { LocalRegistry } from '../registry/local.js'
 import { DeploymentTable } from './deployments.js'
-import { inferenceFastPath } from './fast-path.js'
+import { type InferenceGate, inferenceFastPath } from './fast-path.js'
 import {
   DEFAULT_LIMITS,
   type InferCall,
@@ -17,7 +17,7 @@ import {
 import { ServingMetrics } from './metrics.js'
 import { ModelCache } from './model-cache.js'
 import type { OutcomeObserver } from './outcome.js'
-import { servingRoutes } from './routes.js'
+import { type RouteAccess, servingRoutes } from './routes.js'
 
 export interface ServingOptions {
   registry: LocalRegistry
@@ -31,10 +31,18 @@ export interface ServingOptions {
   /** false: every model runs in onnxruntime, never in sluice's kernel for small linear graphs. */
   kernel?: boolean
   log?: (entry: Record<string, unknown>) => void
+  /**
+   * Who may call inference on the fast path (`serving.auth: token`); absent, anyone may and the
+   * fast path does no work for it. The routes answered by the web framework are guarded by the
+   * server's scope table (`access`).
+   */
+  gate?: InferenceGate
 }
 
 export interface Serving {
   routes: Hono
+  /** Who may call each of `routes` (the server's scope table installs the checks). */
+  access: RouteAccess[]
   /** Answers one inference request (what the routes and the fast path call). */
   handle: (call: InferCall) => Promise<Reply>
   /** The inference routes answered from Node's own objects (give it to `listen`). */
@@ -68,14 +76,18 @@ export async function startServing(o: ServingOptions): Promise<Serving> {
   const observers: OutcomeObserver[] = []
   const deps = { table, cache, metrics, stream, limits, observers }
   const handle = inferenceHandler(deps)
-  const routes = servingRoutes(deps, handle)
+  const { app: routes, access } = servingRoutes(deps, handle)
   routes.get('/metrics', async (c) =>
     c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
   )
+  // Any valid token once tokens exist: operational figures (deployment names, request counts),
+  // read by a Prometheus that holds an infer token.
+  access.push({ method: 'GET', path: '/metrics', access: 'infer' })
   return {
     routes,
+    access,
     handle,
-    fastPath: inferenceFastPath(handle, { maxBodyBytes: limits.maxBodyBytes, log }),
+    fastPath: inferenceFastPath(handle, { maxBodyBytes: limits.maxBodyBytes, log, gate: o.gate }),
     stream,
     metrics,
     table,

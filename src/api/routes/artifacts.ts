@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { Hono } from 'hono'
+import type { Context } from 'hono'
 import { checkRelativePath } from '../../artifacts/manifest.js'
 import { localSink } from '../../artifacts/transfer.js'
 import { SluiceError } from '../../core/errors.js'
@@ -7,23 +7,23 @@ import { parseDigest } from '../../core/hash.js'
 import type { LocalRegistry } from '../../registry/local.js'
 import { limitedBody } from '../body.js'
 import { folderBody, gcBody, verifyBody } from '../schemas.js'
+import type { Route } from '../table.js'
 import { jsonBody } from '../validate.js'
 
 const PRECHECK_BYTES = 8 << 20
 
 /** Blobs: streamed upload and download, folders (manifests), garbage collection, verification. */
-export function artifactRoutes(registry: LocalRegistry): Hono {
-  const app = new Hono()
+export function artifactRoutes(registry: LocalRegistry): Route[] {
   const artifacts = registry.artifacts
 
-  app.post('/artifacts', async (c) => {
+  const upload = async (c: Context) => {
     const body = limitedBody(c, 'upload')
     if (!body) throw new SluiceError('INVALID_INPUT', "send the file's bytes as the request body")
     const blob = await artifacts.put(body)
     return c.json({ schema: 'sluice.artifact/v1', ...blob, kind: 'file' }, 201)
-  })
+  }
 
-  app.post('/artifacts/folders', async (c) => {
+  const folder = async (c: Context) => {
     const { files } = await jsonBody(c, folderBody)
     for (const f of files) {
       checkRelativePath(f.path)
@@ -41,10 +41,11 @@ export function artifactRoutes(registry: LocalRegistry): Hono {
       }
     }
     return c.json({ schema: 'sluice.artifact/v1', ...(await localSink(artifacts).putFolder(files)) }, 201)
-  })
+  }
 
-  app.on(['GET', 'HEAD'], '/artifacts/:digest', async (c) => {
-    const digest = parseDigest(c.req.param('digest'))
+  // Also answers HEAD (the web framework routes HEAD to GET routes): the headers alone.
+  const download = async (c: Context) => {
+    const digest = parseDigest(c.req.param('digest')!)
     const s = await artifacts.stat(digest)
     if (!s) throw new SluiceError('ARTIFACT_MISSING', `blob ${digest} is not stored`)
     const headers = {
@@ -62,18 +63,31 @@ export function artifactRoutes(registry: LocalRegistry): Hono {
       return c.body(Buffer.concat(chunks), 200, headers)
     }
     return c.body(Readable.toWeb(await artifacts.open(digest)) as ReadableStream, 200, headers)
-  })
+  }
 
-  app.post('/artifacts/gc', async (c) => {
-    const body = await jsonBody(c, gcBody)
-    return c.json(await registry.gcArtifacts({ apply: body.apply, graceMs: body.grace_seconds * 1000 }))
-  })
-
-  app.post('/artifacts/verify', async (c) => {
-    // The body is optional: a bare POST verifies without repairing.
-    const body = c.req.header('content-type')?.includes('json') ? await jsonBody(c, verifyBody) : null
-    return c.json(await registry.verifyArtifacts({ repair: body?.repair ?? false }))
-  })
-
-  return app
+  return [
+    { method: 'POST', path: '/artifacts', scope: 'write', upload: true, handler: upload },
+    { method: 'POST', path: '/artifacts/folders', scope: 'write', handler: folder },
+    { method: 'GET', path: '/artifacts/:digest', scope: 'read', handler: download },
+    {
+      method: 'POST',
+      path: '/artifacts/gc',
+      scope: 'admin',
+      handler: async (c) => {
+        const body = await jsonBody(c, gcBody)
+        return c.json(await registry.gcArtifacts({ apply: body.apply, graceMs: body.grace_seconds * 1000 }))
+      },
+    },
+    {
+      // Reads every blob (and may rewrite the server's copies): maintenance, like gc.
+      method: 'POST',
+      path: '/artifacts/verify',
+      scope: 'admin',
+      handler: async (c) => {
+        // The body is optional: a bare POST verifies without repairing.
+        const body = c.req.header('content-type')?.includes('json') ? await jsonBody(c, verifyBody) : null
+        return c.json(await registry.verifyArtifacts({ repair: body?.repair ?? false }))
+      },
+    },
+  ]
 }

@@ -18,6 +18,10 @@ export function serverCommand(program: Command, run: Runner) {
     )
     .option('--host <host>', HOST_HELP)
     .option('--port <port>', PORT_HELP)
+    .option(
+      '--insecure-no-auth',
+      'on an address other than loopback, start without any API token (anyone who reaches it can change everything; warned every minute)',
+    )
     .option('--json', 'print the listening address as JSON')
     .action(run(serveAction(true)))
   program
@@ -58,6 +62,7 @@ function serveAction(rest: boolean) {
       model?: string
       deployment?: string
       modelName?: string
+      insecureNoAuth?: boolean
     },
     cmd: Command,
   ) => {
@@ -81,16 +86,51 @@ function serveAction(rest: boolean) {
     const { createApp } = await import('../../api/app.js')
     const { listen } = await import('../../api/server.js')
     const { startServing } = await import('../../serving/server.js')
+    const { makeSecurity } = await import('../../api/auth/security.js')
+    const { inferenceGate } = await import('../../api/auth/guard.js')
+    const { bindsLoopbackOnly, boundName, startPlan } = await import('../../api/auth/startup.js')
     const log = jsonLogger()
-    const { streamCapacity, kernel, ...limits } = config.serving
+    const stamped = (e: Record<string, unknown>) => log({ time: isoAt(Date.now()), ...e })
+    const loopback = await bindsLoopbackOnly(host)
+    const insecureNoAuth = rest && o.insecureNoAuth === true
+    const security = makeSecurity(
+      registry.store.tokens,
+      {
+        // Without tokens: the REST API lets requests in on loopback or when told to; `serve` has
+        // no REST API, and its inference is what serving.auth says.
+        anonymous: !rest || loopback || insecureNoAuth,
+        servingAuth: config.serving.auth,
+        allowedHosts: [...config.server.allowedHosts, ...boundName(host)],
+        corsOrigins: config.api.corsOrigins,
+        maxUploads: config.server.maxUploads,
+      },
+      { log: stamped },
+    )
+    await security.verifier.start()
+    const plan = startPlan({
+      rest,
+      host,
+      loopback,
+      hasTokens: security.verifier.hasTokens,
+      insecureNoAuth,
+      servingAuth: config.serving.auth,
+    })
+    if (plan.refuse) {
+      security.verifier.stop()
+      await registry.close()
+      throw new SluiceError('USAGE', plan.refuse)
+    }
+    const { streamCapacity, kernel, auth: _, ...limits } = config.serving
     const serving = await startServing({
       registry,
       dir: path.join(config.home, 'serving'),
       limits,
       streamCapacity,
       kernel,
-      log: (e) => log({ time: isoAt(Date.now()), ...e }),
+      log: stamped,
+      gate: inferenceGate(security),
     })
+    security.failures.expose(serving.metrics.registry)
     // The rollouts of the deployments served here are analysed and decided in this process.
     const { RolloutController } = await import('../../rollout/controller.js')
     const rollouts = new RolloutController({
@@ -98,16 +138,21 @@ function serveAction(rest: boolean) {
       table: serving.table,
       observe: serving.observe,
       metrics: serving.metrics.registry,
-      log: (e) => log({ time: isoAt(Date.now()), ...e }),
+      log: stamped,
     })
     rollouts.start()
     const app = createApp({
       registry,
       tmpDir: path.join(config.home, 'tmp'),
       rest,
-      modules: [{ prefix: '/', routes: serving.routes }],
+      modules: [{ prefix: '/', routes: serving.routes, access: serving.access }],
       log,
-      bodyLimits: { json: config.server.maxJsonBytes, upload: config.server.maxUploadBytes },
+      bodyLimits: {
+        json: config.server.maxJsonBytes,
+        upload: config.server.maxUploadBytes,
+        jsonTimeoutMs: config.server.bodyTimeoutMs,
+      },
+      security,
     })
     const server = await listen(app, host, port, serving.fastPath, {
       idleMs: config.server.idleTimeoutMs,
@@ -115,16 +160,28 @@ function serveAction(rest: boolean) {
     }).catch(async (e) => {
       // The port was taken (or not ours): stop what was started, so the command can exit 2.
       rollouts.stop()
+      security.verifier.stop()
       await serving.close()
       await registry.close()
       throw e
     })
+    // Said once listening (a start that fails says only why).
+    for (const warning of plan.warnings) stamped({ level: 'warn', msg: warning })
+    if (plan.repeat) {
+      const repeat = plan.repeat
+      stamped({ level: 'warn', msg: repeat })
+      // Every minute, for as long as no token exists (one created later turns authentication on).
+      setInterval(() => {
+        if (!security.verifier.hasTokens) stamped({ level: 'warn', msg: repeat })
+      }, 60_000).unref()
+    }
     const line = o.json
       ? JSON.stringify({ schema: 'sluice.server/v1', url: server.url, home: config.home })
       : `sluice server listening on ${server.url} (home ${config.home})`
     process.stdout.write(`${line}\n`)
     const stop = async () => {
       rollouts.stop()
+      security.verifier.stop()
       await server.close()
       await serving.close()
       await registry.close()
