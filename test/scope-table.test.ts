@@ -274,7 +274,7 @@ describe('the scope table', () => {
 
   it('needs a token of the route’s scope: none → 401, the scope below → 403, the scope itself → 2xx', async () => {
     // The model server has loaded deployment d.
-    for (let i = 0; i < 200 && serving.table.get('d')?.current === undefined; i++)
+    for (let i = 0; i < 200 && !serving.table.get('d')?.current; i++)
       await new Promise((r) => setTimeout(r, 25))
     const entries = new Map<string, TableEntry>(routeTable(app).map((e) => [keyOf(e), e]))
     const seen: string[] = []
