@@ -10,8 +10,16 @@ export interface ServerProcess {
 }
 
 /** Starts `sluice serve|server` on a free port in `cwd` and resolves once it listens. */
-export async function spawnServer(command: 'serve' | 'server', cwd: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json'], { cwd })
+export async function spawnServer(
+  command: 'serve' | 'server',
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BIN, command, '--port', '0', '--json', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+  })
   let stderr = ''
   child.stderr!.on('data', (b: Buffer) => (stderr += b))
   const url = await new Promise<string>((resolve, reject) => {
