@@ -4,12 +4,16 @@
 //   only onnxruntime runs) with micro-batching on, then off;
 //   a bare Node `http` server answering a fixed body (the ceiling);
 //   FastAPI + uvicorn + scikit-learn answering the same protocol (the baseline teams use).
+//   the logistic model, batching off, with serving.auth: token (every request carries an API token
+//   the server checks) beside the same with serving.auth: none.
 // Targets: logistic ≥ 30% of the bare server's requests/s with batching off, ≥ 50% with it on;
-// gradient-boosted ≥ 30% with batching on; p99 ≤ 20 ms, zero errors. Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn.
+// gradient-boosted ≥ 30% with batching on; p99 ≤ 20 ms, zero errors; serving.auth: token ≥ 95% of
+// none (authentication costs under 5%). Needs Debian's wrk, python3-fastapi, python3-uvicorn, python3-sklearn
+// (`--only off,offToken` measures a subset, e.g. the cost of authentication alone, without them).
 // All servers run at once and are measured in turns, round after round (each round in a rotated
 // order): a shared virtual machine's speed drifts by half from one few-second stretch to the next,
 // and a ratio of two figures measured side by side, then the median over rounds, sees through that.
-// Run: npm run bench:serving [-- --seconds 3 --rounds 7 --connections 100 --threads 1]
+// Run: npm run bench:serving [-- --seconds 3 --rounds 9 --connections 100 --threads 1 --only KEY,KEY]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -21,12 +25,14 @@ const bin = path.join(here, '..', 'bin', 'sluice.js')
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '7' },
+    rounds: { type: 'string', default: '9' },
     connections: { type: 'string', default: '100' },
     // One load-generator thread: on a 2-core machine a second one takes CPU from the server under
     // test (and its p99); one wrk thread drives the bare server as hard as two do.
     threads: { type: 'string', default: '1' },
     dir: { type: 'string', default: path.join(here, 'out', 'serving') },
+    /** Servers to measure (keys of `servers` below, comma-separated); default all. */
+    only: { type: 'string' },
   },
 })
 const dir = path.resolve(values.dir)
@@ -89,6 +95,10 @@ sluice('deploy', 'delay@1', '--deployment', 'plain')
 sluice('deploy', 'delay@1', '--deployment', 'batched', '--batch-size', '64', '--batch-wait', '1ms')
 sluice('deploy', 'delay-gbdt@1', '--deployment', 'gbdt-plain')
 sluice('deploy', 'delay-gbdt@1', '--deployment', 'gbdt-batched', '--batch-size', '64', '--batch-wait', '1ms')
+// The same home served with serving.auth: token, and a token of the infer scope for its requests.
+writeFileSync(path.join(dir, 'auth.yaml'), 'home: .sluice\nserving:\n  auth: token\n')
+sluice('tokens', 'create', 'root', '--scope', 'admin')
+const token = sluice('tokens', 'create', 'bench', '--scope', 'infer').trim()
 
 const body = JSON.stringify({
   inputs: [
@@ -97,13 +107,18 @@ const body = JSON.stringify({
     { name: 'origin', shape: [1, 1], datatype: 'BYTES', data: [['ORD']] },
   ],
 })
-writeFileSync(
-  path.join(dir, 'post.lua'),
-  `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
-)
+const post = `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`
+writeFileSync(path.join(dir, 'post.lua'), post)
+writeFileSync(path.join(dir, 'post-token.lua'), `${post}wrk.headers["Authorization"] = "Bearer ${token}"\n`)
 
 /** Starts a server process and resolves once `url` answers. */
-async function start(cmd: string, args: string[], url: string, log: string): Promise<ChildProcess> {
+async function start(
+  cmd: string,
+  args: string[],
+  url: string,
+  log: string,
+  headers: Record<string, string> = {},
+): Promise<ChildProcess> {
   const out = openSync(path.join(dir, log), 'w')
   const child = spawn(cmd, args, {
     cwd: dir,
@@ -111,7 +126,11 @@ async function start(cmd: string, args: string[], url: string, log: string): Pro
     stdio: ['ignore', out, out],
   })
   for (let i = 0; i < 300; i++) {
-    const ok = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    const ok = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    })
       .then((r) => r.ok)
       .catch(() => false)
     if (ok) return child
@@ -127,7 +146,7 @@ interface Load {
   errors: number
 }
 
-function wrk(url: string, seconds: string): Load {
+function wrk(url: string, seconds: string, script = 'post.lua'): Load {
   const out = execFileSync(
     'wrk',
     [
@@ -136,7 +155,7 @@ function wrk(url: string, seconds: string): Load {
       `-d${seconds}s`,
       '--latency',
       '-s',
-      path.join(dir, 'post.lua'),
+      path.join(dir, script),
       url,
     ],
     { encoding: 'utf8' },
@@ -156,6 +175,9 @@ interface Server {
   args: string[]
   url: string
   log: string
+  /** The wrk script (default post.lua) and the headers it adds, for the start-up check. */
+  script?: string
+  headers?: Record<string, string>
 }
 
 const bareBody = `s.writeHead(200,{'content-type':'application/json'});s.end('{"outputs":[]}')`
@@ -209,6 +231,16 @@ const servers = {
     url: 'http://127.0.0.1:18403/v2/models/batched/infer',
     log: 'sluice-on.log',
   },
+  // The same deployment as `off`, every request with a token the server checks.
+  offToken: {
+    name: 'sluice serve, batching off, auth token',
+    cmd: bin,
+    args: ['serve', '--config', 'auth.yaml', '--port', '18409'],
+    url: 'http://127.0.0.1:18409/v2/models/plain/infer',
+    log: 'sluice-off-token.log',
+    script: 'post-token.lua',
+    headers: { authorization: `Bearer ${token}` },
+  },
   gbdtOn: {
     name: 'sluice serve, gbdt, batching on',
     cmd: bin,
@@ -232,19 +264,26 @@ const servers = {
   },
 } satisfies Record<string, Server>
 type Key = keyof typeof servers
-const keys = Object.keys(servers) as Key[]
+const keys = (values.only?.split(',') ?? Object.keys(servers)) as Key[]
+for (const k of keys)
+  if (!(k in servers))
+    throw new Error(`--only: no server "${k}"; servers: ${Object.keys(servers).join(', ')}`)
+const has = (...ks: Key[]) => ks.every((k) => keys.includes(k))
+const server = (k: Key): Server => servers[k]
 
 const children: ChildProcess[] = []
 const rounds: Record<Key, Load>[] = []
 try {
-  for (const k of keys)
-    children.push(await start(servers[k].cmd, servers[k].args, servers[k].url, servers[k].log))
-  for (const k of keys) wrk(servers[k].url, '3') // warm-up, discarded
+  for (const k of keys) {
+    const s = server(k)
+    children.push(await start(s.cmd, s.args, s.url, s.log, s.headers))
+  }
+  for (const k of keys) wrk(server(k).url, '3', server(k).script) // warm-up, discarded
   for (let r = 0; r < Number(values.rounds); r++) {
     const round = {} as Record<Key, Load>
     for (let i = 0; i < keys.length; i++) {
       const k = keys[(i + r) % keys.length]!
-      round[k] = wrk(servers[k].url, values.seconds)
+      round[k] = wrk(server(k).url, values.seconds, server(k).script)
     }
     rounds.push(round)
   }
@@ -275,29 +314,43 @@ for (const k of keys) {
   const l = summary(k)
   const worst = Math.max(...of(k).map((x) => x.p99ms))
   console.log(
-    `${servers[k].name.padEnd(36)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${l.p99ms.toFixed(2).padStart(6)} ms (worst ${worst.toFixed(1)})  errors ${l.errors}`,
+    `${servers[k].name.padEnd(40)} ${l.rps.toFixed(0).padStart(7)} req/s  p99 ${l.p99ms.toFixed(2).padStart(6)} ms (worst ${worst.toFixed(1)})  errors ${l.errors}`,
   )
 }
-console.log(
-  `per round, % of bare: off ${rounds.map((r) => pct(r.off.rps / r.bare.rps)).join(' ')}; on ${rounds.map((r) => pct(r.on.rps / r.bare.rps)).join(' ')}`,
-)
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
+if (has('off', 'on', 'bare'))
+  console.log(
+    `per round, % of bare: off ${rounds.map((r) => pct(r.off.rps / r.bare.rps)).join(' ')}; on ${rounds.map((r) => pct(r.on.rps / r.bare.rps)).join(' ')}`,
+  )
 const target = (k: 'off' | 'on' | 'gbdtOn' | 'gbdtOff', share: number, label: string) => {
+  if (!has(k, 'bare')) return
   const l = summary(k)
   const x = ratio(k, 'bare')
   console.log(
     // The FastAPI baseline serves the logistic model: a ratio only for the logistic deployments.
-    `${label} ${pct(x)} of bare (target ≥ ${pct(share)}: ${verdict(x >= share)}),${k === 'off' || k === 'on' ? ` ×${ratio(k, 'fastapi').toFixed(1)} FastAPI;` : ''} p99 ≤ 20 ms: ${verdict(l.p99ms <= 20)}; zero errors: ${verdict(l.errors === 0)}`,
+    `${label} ${pct(x)} of bare (target ≥ ${pct(share)}: ${verdict(x >= share)}),${(k === 'off' || k === 'on') && has('fastapi') ? ` ×${ratio(k, 'fastapi').toFixed(1)} FastAPI;` : ''} p99 ≤ 20 ms: ${verdict(l.p99ms <= 20)}; zero errors: ${verdict(l.errors === 0)}`,
   )
 }
 target('off', 0.3, 'batching off:')
-console.log(
-  `batching off is ${pct(ratio('off', 'ortOnly'))} of node http + one onnxruntime call per request (${pct(ratio('ortOnly', 'bare'))} of bare)`,
-)
+if (has('off', 'ortOnly', 'bare'))
+  console.log(
+    `batching off is ${pct(ratio('off', 'ortOnly'))} of node http + one onnxruntime call per request (${pct(ratio('ortOnly', 'bare'))} of bare)`,
+  )
 target('on', 0.5, 'batching on: ')
 target('gbdtOn', 0.3, 'gbdt, batching on: ')
-const gbdtOff = summary('gbdtOff')
-console.log(
-  `gbdt, batching off (reported, no target): ${pct(ratio('gbdtOff', 'bare'))} of bare, p99 ${gbdtOff.p99ms.toFixed(2)} ms, errors ${gbdtOff.errors}`,
-)
-console.log(`bare node http with replies per turn: ${pct(ratio('bareTurn', 'bare'))} of bare`)
+if (has('gbdtOff', 'bare')) {
+  const gbdtOff = summary('gbdtOff')
+  console.log(
+    `gbdt, batching off (reported, no target): ${pct(ratio('gbdtOff', 'bare'))} of bare, p99 ${gbdtOff.p99ms.toFixed(2)} ms, errors ${gbdtOff.errors}`,
+  )
+}
+if (has('bareTurn', 'bare'))
+  console.log(`bare node http with replies per turn: ${pct(ratio('bareTurn', 'bare'))} of bare`)
+if (has('off', 'offToken')) {
+  // Paired: both measured in the same round (rotated order), the median of their ratios.
+  const x = ratio('offToken', 'off')
+  const token = summary('offToken')
+  console.log(
+    `serving.auth token vs none (batching off): ${pct(x)} of none's requests/s, median of ${rounds.length} paired per-round ratios (${rounds.map((r) => pct(r.offToken.rps / r.off.rps)).join(' ')}); target ≥ 95%: ${verdict(x >= 0.95)}; p99 ${token.p99ms.toFixed(2)} ms; zero errors: ${verdict(token.errors === 0)}`,
+  )
+}

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import crypto, { createHash, randomBytes } from 'node:crypto'
 
 /**
  * API token secrets: `slc_` and 32 random bytes in base64url (43 characters). A secret this long
@@ -28,7 +28,11 @@ export function newSecret(): NewSecret {
 
 export const tokenId = (token: string): string => token.slice(0, ID_LENGTH)
 
-export const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest()
+/** SHA-256 of a token: Node's one-shot `crypto.hash` where it has one (20.12+, a third faster), else a Hash. */
+export const hashToken: (token: string) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (token) => crypto.hash('sha256', token, 'buffer')
+    : (token) => createHash('sha256').update(token).digest()
 
 /**
  * The token of an `Authorization: Bearer …` header; null when the header is not of that form.
