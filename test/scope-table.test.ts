@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +14,7 @@ import { loadConfig } from '../src/core/config.js'
 import { LocalRegistry } from '../src/registry/local.js'
 import { deploy } from '../src/serving/deploy.js'
 import { type Serving, startServing } from '../src/serving/server.js'
-import { tempDir } from './support/cli.js'
+import { ROOT, tempDir } from './support/cli.js'
 
 // The scope table, walked: every route the server answers — the REST API and the model server's
 // routes mounted beside it — is called without a token (401), with a token of the scope just
@@ -326,5 +326,15 @@ describe('the scope table', () => {
       const operation = doc.paths[e.path.replace(/:(\w+)/g, '{$1}')]?.[e.method.toLowerCase()]
       expect(operation?.['x-sluice-scope'], keyOf(e)).toBe(e.access)
     }
+  })
+
+  it('is the table docs/api.md shows, scope for scope', () => {
+    const documented = new Map<string, string>()
+    for (const line of readFileSync(path.join(ROOT, 'docs', 'api.md'), 'utf8').split('\n')) {
+      const m = /^\| `(?:(GET)`, `HEAD|(GET|POST|PUT|PATCH|DELETE)) ([^`?]+)[^|]*\| (\w+) \|/.exec(line)
+      if (m) documented.set(`${m[1] ?? m[2]} ${m[3]!.replace(/\{(\w+)\}/g, ':$1')}`, m[4]!)
+    }
+    const table = routeTable(app).filter((e) => e.path.startsWith('/api/v1/') || e.path === '/healthz')
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(table.map((e) => [keyOf(e), e.access])))
   })
 })

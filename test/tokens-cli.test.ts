@@ -14,7 +14,10 @@ const TOKEN = /^slc_[A-Za-z0-9_-]{43}$/
 async function home(): Promise<string> {
   const dir = tempDir('sluice-tokens-cli-')
   writeFileSync(path.join(dir, 'm.onnx'), logisticModel({ features: ['distance'], weights: [0.01] }))
-  expect((await sluice(['models', 'register', 'm', '--artifact', 'm.onnx', '--flavor', 'onnx'], { cwd: dir })).code).toBe(0)
+  expect(
+    (await sluice(['models', 'register', 'm', '--artifact', 'm.onnx', '--flavor', 'onnx'], { cwd: dir }))
+      .code,
+  ).toBe(0)
   expect((await sluice(['deploy', 'm@1', '--deployment', 'd'], { cwd: dir })).code).toBe(0)
   return dir
 }
