@@ -8,6 +8,7 @@ const facts = (f: Partial<StartFacts>): StartFacts => ({
   hasTokens: false,
   insecureNoAuth: false,
   servingAuth: 'none',
+  allowedHosts: [],
   ...f,
 })
 
@@ -49,6 +50,16 @@ describe('start-up plan', () => {
     expect(startPlan({ ...open, hasTokens: true, insecureNoAuth: true }).warnings).toContain(
       '--insecure-no-auth has no effect: tokens exist on this home, so every request needs one',
     )
+  })
+
+  it('warns when a loopback server answers under other names (a proxy) while no token exists', () => {
+    const proxied = facts({ allowedHosts: ['sluice.example.com'] })
+    expect(startPlan(proxied).warnings).toEqual([
+      expect.stringMatching(
+        /^server\.allowed_hosts lets requests in under sluice\.example\.com, and no API token exists/,
+      ),
+    ])
+    expect(startPlan({ ...proxied, hasTokens: true }).warnings).toEqual([])
   })
 
   it('starts sluice serve anywhere, saying once that inference is open with serving.auth: none', () => {

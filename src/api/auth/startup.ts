@@ -29,6 +29,8 @@ export interface StartFacts {
   hasTokens: boolean
   insecureNoAuth: boolean
   servingAuth: 'none' | 'token'
+  /** `server.allowed_hosts`: names other than loopback ones this server answers under. */
+  allowedHosts: readonly string[]
 }
 
 export interface StartPlan {
@@ -51,6 +53,11 @@ export function startPlan(f: StartFacts): StartPlan {
     else
       refuse = `sluice server on ${f.host} (not a loopback address) needs API tokens, or anyone who reaches it could change models and deployments: create an admin token first (\`sluice tokens create NAME --scope admin\`), bind 127.0.0.1, or pass --insecure-no-auth on a network you trust`
   }
+  // Behind a proxy on the same machine every request comes from loopback, tokens or not.
+  if (f.rest && f.loopback && !f.hasTokens && f.allowedHosts.length > 0)
+    warnings.push(
+      `server.allowed_hosts lets requests in under ${f.allowedHosts.join(', ')}, and no API token exists: behind a proxy, anyone who reaches it can change models and deployments; create an admin token (\`sluice tokens create NAME --scope admin\`)`,
+    )
   if (f.insecureNoAuth && f.hasTokens)
     warnings.push('--insecure-no-auth has no effect: tokens exist on this home, so every request needs one')
   if (f.servingAuth === 'none' && (!f.rest || !f.loopback))

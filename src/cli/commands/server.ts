@@ -114,6 +114,7 @@ function serveAction(rest: boolean) {
       hasTokens: security.verifier.hasTokens,
       insecureNoAuth,
       servingAuth: config.serving.auth,
+      allowedHosts: config.server.allowedHosts,
     })
     if (plan.refuse) {
       security.verifier.stop()
