@@ -3,6 +3,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { sluice, tempDir } from './support/cli.js'
+import { spawnServer } from './support/server.js'
 
 // Inputs that once ended in `internal error` and a stack: each is now exit 2 and one sentence.
 
@@ -88,6 +89,29 @@ describe('hostile YAML and JSON', () => {
     const contract = await run(['validate', 'data.csv', '--contract', 'contract.yaml'])
     expect(contract.code).toBe(2)
     expect(contract.stderr).toBe(`sluice: error: contract.yaml:1: ${tooDeep}\n`)
+  })
+
+  it('sluice server answers deep strategy files one after another with 400, and keeps running', async () => {
+    // The YAML parser's stack overflow once aborted the whole server by the second such request.
+    const server = await spawnServer('server', tempDir())
+    try {
+      for (let round = 0; round < 5; round++) {
+        for (const n of [1000, 3000, 20_000]) {
+          const r = await fetch(`${server.url}/api/v1/deployments/d/rollout`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'm@1', strategy_file: { name: 's.yaml', text: '['.repeat(n) } }),
+          })
+          expect({ status: r.status, body: await r.json() }).toEqual({
+            status: 400,
+            body: { error: { code: 'INVALID_CONFIG', message: `s.yaml:1: ${tooDeep}` } },
+          })
+        }
+      }
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    } finally {
+      await server.stop()
+    }
   })
 })
 

@@ -68,8 +68,19 @@ describe('sluice deploy, deployments, serve', () => {
       return r.headers.get('x-model-version')
     }
     expect(await predict()).toBe('1')
-    // `sluice serve` is serving alone: no REST API.
+    // `sluice serve` is serving alone: no REST API, and its 404 does not send clients to /openapi.json.
     expect((await fetch(`${url}/api/v1/models`)).status).toBe(404)
+    const openapi = await fetch(`${url}/openapi.json`)
+    expect({ status: openapi.status, body: await openapi.json() }).toEqual({
+      status: 404,
+      body: {
+        error: {
+          code: 'NOT_FOUND',
+          message:
+            'no route for GET /openapi.json; this is sluice serve, which answers the model-serving routes only (/v2/…, /v1/deployments/{name}/predict, /metrics): the REST API is served by sluice server',
+        },
+      },
+    })
 
     const t0 = Date.now()
     expect((await run('deploy', 'delay@2', '--deployment', 'flights')).stdout).toBe(

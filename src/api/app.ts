@@ -108,7 +108,9 @@ export function createApp(options: AppOptions): Hono {
       toErrorDocument(
         new SluiceError(
           'NOT_FOUND',
-          `no route for ${c.req.method} ${c.req.path}; the API is described at /openapi.json`,
+          options.rest === false
+            ? `no route for ${c.req.method} ${c.req.path}; this is sluice serve, which answers the model-serving routes only (/v2/…, /v1/deployments/{name}/predict, /metrics): the REST API is served by sluice server`
+            : `no route for ${c.req.method} ${c.req.path}; the API is described at /openapi.json`,
         ),
       ),
       404,

@@ -2,6 +2,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { SluiceError } from './errors.js'
 import { MAX_NESTING, nestsDeeperThan, tooDeep } from './nesting.js'
+import { lineTooDeep } from './yaml-depth.js'
 
 /**
  * Parses a YAML document and validates it with a zod schema. Every problem is reported with the
@@ -9,7 +10,7 @@ import { MAX_NESTING, nestsDeeperThan, tooDeep } from './nesting.js'
  *   sluice.yaml:3: store.backend: expected one of "sqlite"|"postgres", got "mysql"
  */
 export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
-  const { doc, lineCounter } = parsed(text)
+  const { doc, lineCounter } = parsed(text, file)
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!
     const line = lineCounter.linePos(first.pos[0]).line
@@ -71,9 +72,11 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
  */
 const recent = new Map<string, { doc: ReturnType<typeof parseDocument>; lineCounter: LineCounter }>()
 
-function parsed(text: string) {
+function parsed(text: string, file: string) {
   let hit = recent.get(text)
   if (!hit) {
+    const deep = lineTooDeep(text)
+    if (deep !== null) throw new SluiceError('INVALID_CONFIG', tooDeep(`${file}:${deep}`))
     const lineCounter = new LineCounter()
     hit = { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), lineCounter }
     if (recent.size >= 4) recent.delete(recent.keys().next().value!)

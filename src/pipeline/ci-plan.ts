@@ -142,13 +142,14 @@ function repoPath(f: CiFacts, abs: string): string {
  * package.json and a package-lock.json, with sluice among the production dependencies.
  */
 function checkPackage(f: CiFacts, version: string): string {
-  const install = `npm install --save sluice@^${version}`
+  // sluice is not on the npm registry (`npm install sluice` would find nothing, or a stranger's package).
+  const from = `from its git URL or a tarball packed in its clone (\`npm install --save path/to/sluice-${version}.tgz\`; sluice is not on the npm registry)`
   const where = shown(f, f.packageDir ?? f.pipeline.root)
   const file = (name: string) => shown(f, path.join(f.packageDir ?? f.pipeline.root, name))
   if (!f.packageDir || !f.packageJson)
     throw new SluiceError(
       'INVALID_CONFIG',
-      `no package.json in ${where} or a folder above it in the repository: the CI jobs and the image install sluice from it with npm ci; create one there with \`npm init -y && ${install}\` and commit package.json and package-lock.json`,
+      `no package.json in ${where} or a folder above it in the repository: the CI jobs and the image install sluice from it with npm ci; create one there with \`npm init -y\`, add sluice to it ${from}, and commit package.json and package-lock.json`,
     )
   const dependencies = (f.packageJson.dependencies ?? {}) as Record<string, unknown>
   const dev = (f.packageJson.devDependencies ?? {}) as Record<string, unknown>
@@ -156,8 +157,8 @@ function checkPackage(f: CiFacts, version: string): string {
   if (!('sluice' in dependencies))
     missing.push(
       'sluice' in dev
-        ? `sluice is only a devDependency in ${file('package.json')}, and the image installs production dependencies (npm ci --omit=dev): move it with \`${install}\``
-        : `${file('package.json')} does not depend on sluice: add it with \`${install}\``,
+        ? `sluice is only a devDependency in ${file('package.json')}, and the image installs production dependencies (npm ci --omit=dev): move it with \`npm install --save sluice@${String(dev.sluice)}\``
+        : `${file('package.json')} does not depend on sluice: add it ${from}`,
     )
   if (!f.hasLock)
     missing.push(

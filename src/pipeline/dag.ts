@@ -38,13 +38,15 @@ export function buildDag(stages: Stage[]): Dag {
   for (const s of stages) {
     const from = new Set<string>()
     for (const dep of s.deps) {
-      for (const [out, owner] of producer) if (overlap(dep, out)) from.add(owner)
-    }
-    if (from.has(s.name)) {
-      throw new SluiceError(
-        'INVALID_CONFIG',
-        `stage "${s.name}" reads what it writes (a dep overlaps one of its outs); a stage cannot depend on itself`,
-      )
+      for (const [out, owner] of producer) {
+        if (!overlap(dep, out)) continue
+        if (owner === s.name)
+          throw new SluiceError(
+            'INVALID_CONFIG',
+            `stage "${s.name}" reads what it writes: its dep "${dep}" ${dep === out ? 'is' : 'overlaps'} its out "${out}", and a stage cannot depend on itself; read the file from elsewhere, or write the out to another path`,
+          )
+        from.add(owner)
+      }
     }
     upstream.set(s.name, [...from])
   }

@@ -329,18 +329,24 @@ describe('sluice ci github: what it refuses and warns about', () => {
   }
 
   it('says what is missing from the package files, and how to fix it', () => {
+    // sluice is not on the npm registry: the fix installs it the way the README does, never by name.
+    const from =
+      'from its git URL or a tarball packed in its clone (`npm install --save path/to/sluice-0.1.0.tgz`; sluice is not on the npm registry)'
     expect(refused(() => plan(repo({ packageJson: null, lock: false }).project))).toBe(
-      'no package.json in . or a folder above it in the repository: the CI jobs and the image install sluice from it with npm ci; create one there with `npm init -y && npm install --save sluice@^0.1.0` and commit package.json and package-lock.json',
+      `no package.json in . or a folder above it in the repository: the CI jobs and the image install sluice from it with npm ci; create one there with \`npm init -y\`, add sluice to it ${from}, and commit package.json and package-lock.json`,
     )
     expect(
       refused(() =>
-        plan(repo({ packageJson: { devDependencies: { sluice: '^0.1.0' } }, lock: false }).project),
+        plan(
+          repo({ packageJson: { devDependencies: { sluice: 'file:vendor/sluice-0.1.0.tgz' } }, lock: false })
+            .project,
+        ),
       ),
     ).toBe(
-      'cannot write CI files that would fail: sluice is only a devDependency in package.json, and the image installs production dependencies (npm ci --omit=dev): move it with `npm install --save sluice@^0.1.0`; package-lock.json is missing and npm ci needs it: run `npm install` in . and commit it',
+      'cannot write CI files that would fail: sluice is only a devDependency in package.json, and the image installs production dependencies (npm ci --omit=dev): move it with `npm install --save sluice@file:vendor/sluice-0.1.0.tgz`; package-lock.json is missing and npm ci needs it: run `npm install` in . and commit it',
     )
-    expect(refused(() => plan(repo({ packageJson: { dependencies: {} } }).project))).toMatch(
-      /^cannot write CI files that would fail: package\.json does not depend on sluice: add it with `npm install --save sluice@\^0\.1\.0`$/,
+    expect(refused(() => plan(repo({ packageJson: { dependencies: {} } }).project))).toBe(
+      `cannot write CI files that would fail: package.json does not depend on sluice: add it ${from}`,
     )
   })
 

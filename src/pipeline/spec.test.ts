@@ -107,7 +107,12 @@ describe('pipeline spec', () => {
     expect(() => buildDag([stage('a', [], ['data']), stage('b', [], ['data/x.csv'])])).toThrow(
       /stages "a" and "b" write "data" and "data\/x.csv", one inside the other/,
     )
-    expect(() => buildDag([stage('a', ['x'], ['x'])])).toThrow(/stage "a" reads what it writes/)
+    expect(() => buildDag([stage('a', ['x'], ['x'])])).toThrow(
+      'stage "a" reads what it writes: its dep "x" is its out "x", and a stage cannot depend on itself; read the file from elsewhere, or write the out to another path',
+    )
+    expect(() => buildDag([stage('a', ['data/raw.csv'], ['data'])])).toThrow(
+      /^stage "a" reads what it writes: its dep "data\/raw.csv" overlaps its out "data", and/,
+    )
   })
 })
 

@@ -29,8 +29,8 @@ export interface Registry {
   deleteAlias(name: string, alias: string): Promise<AliasDoc>
   tagModelVersion(ref: string, set: Record<string, string>, remove: string[]): Promise<ModelVersionDoc>
   /**
-   * `archived` is refused while the version holds an alias, answers a deployment or gets traffic
-   * from a rollout; `rejected` while it holds an alias (a rollback moves them, see rollout/service.ts).
+   * `archived` and `rejected` are refused while the version holds an alias, answers a deployment or
+   * gets traffic from a rollout (a rollback rejects and moves them in one step, see rollout/service.ts).
    */
   setModelStatus(ref: string, status: ModelStatus, reason: string | null): Promise<ModelVersionDoc>
   modelCard(ref: string): Promise<string>

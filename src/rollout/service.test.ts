@@ -230,6 +230,27 @@ describe('a rejected version is not pointed at again without force, and a served
     expect((await registry.getModelVersion('m@1')).status).toBe('candidate')
   })
 
+  it('refuses to reject by hand a version that answers traffic: a rollout would promote it anyway', async () => {
+    const registry = await home()
+    await deploy(registry, 'm@1', 'd')
+    await beginRollout(registry, 'd', 'm@2', canary)
+    const refusal = {
+      code: 'CONFLICT',
+      message:
+        'm@2 answers deployment "d" (the canary of its rollout), and a rejected version answers none; take its traffic away first (`sluice rollback d` ends a rollout and rejects its candidates, or rejects the version a deployment serves and goes back to the one before)',
+    }
+    await expect(registry.setModelStatus('m@2', 'rejected', 'bad')).rejects.toMatchObject(refusal)
+    await expect(registry.setModelStatus('m@1', 'rejected', 'bad')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/^m@1 answers deployment "d" \(its stable version\), and a rejected/),
+    })
+    // Before, the rejection went through and promoting the rollout made m@2 production and champion.
+    await moveRunning(registry, 'd', (now) => ({ type: 'promote', now, by: 'test', full: true }))
+    expect((await registry.getModelVersion('m@2')).status).toBe('production')
+    await rollback(registry, 'd')
+    expect((await registry.getModelVersion('m@2')).status).toBe('rejected')
+  })
+
   it('refuses to reject a version holding an alias by hand: the alias would point at it', async () => {
     const registry = await home()
     await registry.setAlias('m', 'champion', 2)

@@ -332,9 +332,10 @@ export class KyselyStore implements Store {
   async setStatus(name: string, version: number, status: ModelStatus, reason: string | null): Promise<void> {
     await this.tx(async (trx) => {
       const target = await versionRow(trx, name, version)
-      if (status === 'archived') await refuseWhileServed(trx, name, version)
-      if (status === 'archived' || status === 'rejected')
+      if (status === 'archived' || status === 'rejected') {
+        await refuseWhileServed(trx, name, version, status)
         await refuseWithAliases(trx, target, name, version, status)
+      }
       await trx
         .updateTable('model_versions')
         .set({ status, status_reason: reason, updated_at: new Date().toISOString() })
@@ -494,11 +495,19 @@ async function refuseWithAliases(
 }
 
 /**
- * An archived version leaves `latest` and search defaults: it must not be what answers requests.
- * Refuses (CONFLICT) while a deployment serves it or a running rollout routes to it.
+ * An archived version leaves `latest` and search defaults, and a rejected one must not be served
+ * (a rollout would even promote its rejected canary, marking it production): neither may be what
+ * answers requests. Refuses (CONFLICT) while a deployment serves it or a running rollout routes to
+ * it. A rollback rejects what it takes traffic from in one step (rejectVersions).
  */
-async function refuseWhileServed(trx: Transaction<Database>, name: string, version: number): Promise<void> {
+async function refuseWhileServed(
+  trx: Transaction<Database>,
+  name: string,
+  version: number,
+  status: 'archived' | 'rejected',
+): Promise<void> {
   const users: string[] = []
+  let first = ''
   for (const d of await trx
     .selectFrom('deployments')
     .select(['name', 'model', 'version', 'routing'])
@@ -508,12 +517,16 @@ async function refuseWhileServed(trx: Transaction<Database>, name: string, versi
       : undefined
     if (d.model === name && Number(d.version) === version) users.push(`"${d.name}" (its stable version)`)
     else if (arm) users.push(`"${d.name}" (the ${arm.role} of its rollout)`)
+    else continue
+    first ||= d.name
   }
-  if (users.length)
-    throw new SluiceError(
-      'CONFLICT',
-      `${name}@${version} answers deployment ${users.join(', ')}; deploy another version there (or end the rollout) before archiving it`,
-    )
+  if (users.length === 0) return
+  throw new SluiceError(
+    'CONFLICT',
+    status === 'archived'
+      ? `${name}@${version} answers deployment ${users.join(', ')}; deploy another version there (or end the rollout) before archiving it`
+      : `${name}@${version} answers deployment ${users.join(', ')}, and a rejected version answers none; take its traffic away first (\`sluice rollback ${first}\` ends a rollout and rejects its candidates, or rejects the version a deployment serves and goes back to the one before)`,
+  )
 }
 
 async function versionRow(
